@@ -1,0 +1,22 @@
+/** Two projects: unit tests (fake `send`, no server) and integration tests (DynamoDB Local). */
+const shared = {
+  testEnvironment: "node",
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.test.json" }] },
+  // Sources import "./x.js" (what Node's ESM needs); tests resolve them to the .ts files.
+  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...shared, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
+    {
+      ...shared,
+      displayName: "integration",
+      testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
+      globalSetup: "<rootDir>/test/support/global-setup.ts",
+      globalTeardown: "<rootDir>/test/support/global-teardown.ts",
+      testTimeout: 60000,
+    },
+  ],
+};

@@ -1,0 +1,70 @@
+/**
+ * The seed's class API, as a thin shell: it builds the functional store and hands each call
+ * to it. There is no second implementation here.
+ */
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { SagaState } from "./contract.js";
+import type { StateCodec } from "./marshal.js";
+import {
+  createDynamoDBSagaStore,
+  type Consistency,
+  type DynamoDBSagaStoreFunctions,
+  type FindByNameOptions,
+  type FindByNameResult,
+  type StoreCommand,
+} from "./store.js";
+
+/** Options of `new DynamoDBSagaStore(...)`, as in the seed README, plus the store's extras. */
+export interface DynamoDBSagaStoreOptions<TState extends SagaState = SagaState> {
+  /** DynamoDB Document Client (anything with its `send`). */
+  readonly client:
+    Pick<DynamoDBDocumentClient, "send"> | { send(command: StoreCommand): Promise<unknown> };
+  readonly tableName: string;
+  /** Default `"GSI1"`. */
+  readonly correlationIndexName?: string;
+  /** Default `"GSI2"`. */
+  readonly cleanupIndexName?: string;
+  readonly consistency?: Consistency;
+  readonly stateCodec?: StateCodec<TState>;
+}
+
+/** Saga store over DynamoDB, for `createBus({ sagas: [{ definition, store }] })`. */
+export class DynamoDBSagaStore<TState extends SagaState = SagaState> {
+  readonly #store: DynamoDBSagaStoreFunctions<TState>;
+
+  constructor(options: DynamoDBSagaStoreOptions<TState>) {
+    const { client, ...rest } = options;
+    this.#store = createDynamoDBSagaStore<TState>({
+      ...rest,
+      send: (command) => (client as { send(c: StoreCommand): Promise<unknown> }).send(command),
+    });
+  }
+
+  getById(sagaName: string, sagaId: string): Promise<TState | null> {
+    return this.#store.getById(sagaName, sagaId);
+  }
+
+  getByCorrelationId(sagaName: string, correlationId: string): Promise<TState | null> {
+    return this.#store.getByCorrelationId(sagaName, correlationId);
+  }
+
+  insert(sagaName: string, correlationId: string, state: TState): Promise<void> {
+    return this.#store.insert(sagaName, correlationId, state);
+  }
+
+  update(sagaName: string, state: TState, expectedVersion: number): Promise<void> {
+    return this.#store.update(sagaName, state, expectedVersion);
+  }
+
+  delete(sagaName: string, sagaId: string): Promise<void> {
+    return this.#store.delete(sagaName, sagaId);
+  }
+
+  findByName(sagaName: string, options?: FindByNameOptions): Promise<FindByNameResult<TState>> {
+    return this.#store.findByName(sagaName, options);
+  }
+
+  deleteCompletedBefore(sagaName: string, before: Date): Promise<number> {
+    return this.#store.deleteCompletedBefore(sagaName, before);
+  }
+}

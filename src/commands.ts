@@ -1,0 +1,334 @@
+/**
+ * Pure builders of DynamoDB command inputs: values in, plain input objects out. No client,
+ * no I/O; the store wraps each input in its lib-dynamodb command and sends it.
+ */
+import type {
+  GetCommandInput,
+  QueryCommandInput,
+  ScanCommandInput,
+  TransactWriteCommandInput,
+  UpdateCommandInput,
+} from "@aws-sdk/lib-dynamodb";
+import {
+  cleanupSortKey,
+  cleanupSortPrefix,
+  completedPartition,
+  correlationIndexSortKey,
+  correlationKey,
+  SAGA_SORT_PREFIX,
+  sagaKey,
+  sagaPartition,
+} from "./keys.js";
+import { OPTIONAL_METADATA, type EncodedState } from "./marshal.js";
+
+/** Where the store's items live. */
+export interface TableNames {
+  readonly tableName: string;
+  /** GSI over `GSI1PK`/`GSI1SK`: sagas by correlation id. */
+  readonly correlationIndexName: string;
+  /** GSI over `GSI2PK`/`GSI2SK`: completed sagas by completion day. */
+  readonly cleanupIndexName: string;
+}
+
+type AttributeValues = Record<string, unknown>;
+
+/** Strongly or eventually consistent read of one saga item. */
+export const getSagaInput = (
+  table: TableNames,
+  sagaName: string,
+  sagaId: string,
+  consistentRead: boolean,
+): GetCommandInput => ({
+  TableName: table.tableName,
+  Key: sagaKey(sagaName, sagaId),
+  ConsistentRead: consistentRead,
+});
+
+/** Strongly consistent read of the item reserving a correlation id (only its saga id). */
+export const getCorrelationInput = (
+  table: TableNames,
+  sagaName: string,
+  correlationId: string,
+): GetCommandInput => ({
+  TableName: table.tableName,
+  Key: correlationKey(sagaName, correlationId),
+  ConsistentRead: true,
+  ProjectionExpression: "sagaId",
+});
+
+/** One eventually consistent query of the correlation index (the seed's lookup). */
+export const queryCorrelationIndexInput = (
+  table: TableNames,
+  sagaName: string,
+  correlationId: string,
+): QueryCommandInput => ({
+  TableName: table.tableName,
+  IndexName: table.correlationIndexName,
+  KeyConditionExpression: "GSI1PK = :pk AND GSI1SK = :sk",
+  ExpressionAttributeValues: {
+    ":pk": sagaPartition(sagaName),
+    ":sk": correlationIndexSortKey(correlationId),
+  },
+  Limit: 1,
+});
+
+const completionAttributes = (sagaName: string, sagaId: string, now: Date) => ({
+  completedAt: now.toISOString(),
+  GSI2PK: completedPartition(now),
+  GSI2SK: cleanupSortKey(sagaName, sagaId),
+});
+
+/**
+ * Insert = one transaction: the saga item, and the item reserving its correlation id, each
+ * only if absent. Either both are written or neither; the loser of a race learns the
+ * winner's saga id from the cancellation reason, in the same round trip.
+ */
+export const insertInput = (
+  table: TableNames,
+  sagaName: string,
+  correlationId: string,
+  encoded: EncodedState,
+  now: Date,
+): TransactWriteCommandInput => {
+  const sagaId = encoded.metadata.sagaId as string;
+  const item: AttributeValues = {
+    ...sagaKey(sagaName, sagaId),
+    GSI1PK: sagaPartition(sagaName),
+    GSI1SK: correlationIndexSortKey(correlationId),
+    sagaName,
+    correlationId,
+    ...encoded.metadata,
+    state: encoded.state,
+    ...(encoded.stateDates === undefined ? {} : { stateDates: encoded.stateDates }),
+    ...(encoded.isCompleted ? completionAttributes(sagaName, sagaId, now) : {}),
+  };
+  return {
+    TransactItems: [
+      {
+        Put: {
+          TableName: table.tableName,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(PK)",
+        },
+      },
+      {
+        Put: {
+          TableName: table.tableName,
+          Item: { ...correlationKey(sagaName, correlationId), sagaId },
+          ConditionExpression: "attribute_not_exists(PK)",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        },
+      },
+    ],
+  };
+};
+
+/** Index of each action in `insertInput`'s transaction, for reading cancellation reasons. */
+export const INSERT_ACTIONS = { saga: 0, correlation: 1 } as const;
+
+/**
+ * Update = one conditional `UpdateItem` that sets every metadata and state attribute and
+ * removes the absent optional ones. It leaves the correlation attributes alone, so it does
+ * not need the correlation id. On a failed condition DynamoDB returns the stored item,
+ * which tells a version conflict (and the actual version) from a missing saga.
+ */
+export const updateInput = (
+  table: TableNames,
+  sagaName: string,
+  encoded: EncodedState,
+  expectedVersion: number,
+  now: Date,
+): UpdateCommandInput => {
+  const sagaId = encoded.metadata.sagaId as string;
+  const names: Record<string, string> = {};
+  const values: AttributeValues = { ":expectedVersion": expectedVersion };
+  const sets: string[] = [];
+  const removes: string[] = [];
+  const set = (attribute: string, value: unknown, expression = `:${attribute}`): void => {
+    names[`#${attribute}`] = attribute;
+    values[`:${attribute}`] = value;
+    sets.push(`#${attribute} = ${expression}`);
+  };
+  const remove = (attribute: string): void => {
+    names[`#${attribute}`] = attribute;
+    removes.push(`#${attribute}`);
+  };
+
+  for (const [attribute, value] of Object.entries(encoded.metadata)) {
+    if (attribute !== "sagaId") set(attribute, value);
+  }
+  for (const attribute of OPTIONAL_METADATA) {
+    if (!(attribute in encoded.metadata)) remove(attribute);
+  }
+  set("state", encoded.state);
+  if (encoded.stateDates === undefined) remove("stateDates");
+  else set("stateDates", encoded.stateDates);
+
+  if (encoded.isCompleted) {
+    // The first completion fixes the day; later updates of a completed saga keep it.
+    const completion = completionAttributes(sagaName, sagaId, now);
+    set("completedAt", completion.completedAt, "if_not_exists(#completedAt, :completedAt)");
+    set("GSI2PK", completion.GSI2PK, "if_not_exists(#GSI2PK, :GSI2PK)");
+    set("GSI2SK", completion.GSI2SK);
+  } else {
+    remove("completedAt");
+    remove("GSI2PK");
+    remove("GSI2SK");
+  }
+
+  return {
+    TableName: table.tableName,
+    Key: sagaKey(sagaName, sagaId),
+    UpdateExpression:
+      `SET ${sets.join(", ")}` + (removes.length === 0 ? "" : ` REMOVE ${removes.join(", ")}`),
+    ConditionExpression: "#version = :expectedVersion",
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  };
+};
+
+/**
+ * Delete = one transaction removing the saga and the item reserving its correlation id.
+ * The conditions make a concurrent delete harmless and never touch another saga's item.
+ */
+export const deleteInput = (
+  table: TableNames,
+  sagaName: string,
+  sagaId: string,
+  correlationId: string,
+): TransactWriteCommandInput => ({
+  TransactItems: [
+    {
+      Delete: {
+        TableName: table.tableName,
+        Key: sagaKey(sagaName, sagaId),
+        ConditionExpression: "correlationId = :correlationId",
+        ExpressionAttributeValues: { ":correlationId": correlationId },
+      },
+    },
+    {
+      Delete: {
+        TableName: table.tableName,
+        Key: correlationKey(sagaName, correlationId),
+        ConditionExpression: "attribute_not_exists(PK) OR sagaId = :sagaId",
+        ExpressionAttributeValues: { ":sagaId": sagaId },
+      },
+    },
+  ],
+});
+
+/** Strongly consistent read of what `delete` needs to find the correlation item. */
+export const getCorrelationIdOfSagaInput = (
+  table: TableNames,
+  sagaName: string,
+  sagaId: string,
+): GetCommandInput => ({
+  TableName: table.tableName,
+  Key: sagaKey(sagaName, sagaId),
+  ConsistentRead: true,
+  ProjectionExpression: "correlationId",
+});
+
+/** Options of `findByName`. */
+export interface FindByNameQuery {
+  readonly limit?: number;
+  /** Decoded cursor: the sort key of the last item of the previous page. */
+  readonly startSortKey?: string;
+  readonly completed?: boolean;
+}
+
+/** One page of the sagas of one name, in saga id order. */
+export const findByNameInput = (
+  table: TableNames,
+  sagaName: string,
+  query: FindByNameQuery,
+  consistentRead: boolean,
+): QueryCommandInput => {
+  const pk = sagaPartition(sagaName);
+  return {
+    TableName: table.tableName,
+    KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+    ExpressionAttributeValues: {
+      ":pk": pk,
+      ":prefix": SAGA_SORT_PREFIX,
+      ...(query.completed === undefined ? {} : { ":completed": query.completed }),
+    },
+    ...(query.completed === undefined ? {} : { FilterExpression: "isCompleted = :completed" }),
+    ...(query.limit === undefined ? {} : { Limit: query.limit }),
+    ...(query.startSortKey === undefined
+      ? {}
+      : { ExclusiveStartKey: { PK: pk, SK: query.startSortKey } }),
+    ConsistentRead: consistentRead,
+  };
+};
+
+/**
+ * One segment page of the scan of the cleanup index for completed sagas of one name that
+ * completed before `before`. The index is sparse (only completed sagas are in it), so the
+ * scan reads completed sagas only.
+ */
+export const cleanupScanInput = (
+  table: TableNames,
+  sagaName: string,
+  before: Date,
+  segment: { readonly index: number; readonly total: number },
+  startKey: Record<string, unknown> | undefined,
+): ScanCommandInput => ({
+  TableName: table.tableName,
+  IndexName: table.cleanupIndexName,
+  FilterExpression: "begins_with(GSI2SK, :prefix) AND completedAt < :before",
+  ExpressionAttributeValues: {
+    ":prefix": cleanupSortPrefix(sagaName),
+    ":before": before.toISOString(),
+  },
+  ProjectionExpression: "sagaId, correlationId",
+  Segment: segment.index,
+  TotalSegments: segment.total,
+  ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+});
+
+/** A completed saga chosen for deletion. */
+export interface CleanupVictim {
+  readonly sagaId: string;
+  readonly correlationId: string;
+  /** Set when its correlation item belongs to another saga (never deleted then). */
+  readonly keepCorrelation?: boolean;
+}
+
+/** Actions per victim in `cleanupDeleteInput` (saga, then correlation item). */
+export const cleanupActions = (victim: CleanupVictim): number => (victim.keepCorrelation ? 1 : 2);
+
+/**
+ * One transaction deleting completed sagas and their correlation items, each saga only if
+ * it is still completed before the cutoff: a saga reopened since the scan stays.
+ */
+export const cleanupDeleteInput = (
+  table: TableNames,
+  sagaName: string,
+  victims: readonly CleanupVictim[],
+  before: Date,
+): TransactWriteCommandInput => ({
+  TransactItems: victims.flatMap((victim) => [
+    {
+      Delete: {
+        TableName: table.tableName,
+        Key: sagaKey(sagaName, victim.sagaId),
+        ConditionExpression: "isCompleted = :true AND completedAt < :before",
+        ExpressionAttributeValues: { ":true": true, ":before": before.toISOString() },
+      },
+    },
+    ...(victim.keepCorrelation
+      ? []
+      : [
+          {
+            Delete: {
+              TableName: table.tableName,
+              Key: correlationKey(sagaName, victim.correlationId),
+              ConditionExpression: "attribute_not_exists(PK) OR sagaId = :sagaId",
+              ExpressionAttributeValues: { ":sagaId": victim.sagaId },
+            },
+          },
+        ]),
+  ]),
+});

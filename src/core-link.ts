@@ -1,0 +1,102 @@
+/**
+ * The two errors saga-bus retries. The runtime decides with `instanceof` against core's own
+ * classes, so when the application has `@saga-bus/core` the store must throw *those*
+ * classes: the very module the application loaded (its ESM file from an ESM build of this
+ * package, its CommonJS file from the CommonJS build). Without core, look-alike classes of
+ * this package stand in, with the same names, fields and constructors.
+ */
+
+/** Constructor shape of core's `ConcurrencyError`. */
+export type ConcurrencyErrorClass = new (
+  sagaId: string,
+  expectedVersion: number,
+  actualVersion?: number,
+) => Error;
+
+/** Constructor shape of core's `TransientError`. */
+export type TransientErrorClass = new (message: string, cause?: Error) => Error;
+
+/** The error classes the store throws for retryable failures. */
+export interface RetryableErrorClasses {
+  readonly ConcurrencyError: ConcurrencyErrorClass;
+  readonly TransientError: TransientErrorClass;
+  /** `"@saga-bus/core"` when core's classes were found, `"fallback"` otherwise. */
+  readonly source: "@saga-bus/core" | "fallback";
+}
+
+const isErrorNamed = (value: unknown, name: string): boolean =>
+  value instanceof Error && value.name === name;
+
+/**
+ * Thrown when the stored version differs from the expected one, or when another saga won a
+ * race for the same correlation id. Stands in for core's class when core is absent;
+ * `instanceof` also recognises core's instances (by name), so checks against this export
+ * work either way.
+ */
+export class ConcurrencyError extends Error {
+  readonly sagaId: string;
+  readonly expectedVersion: number;
+  readonly actualVersion: number | undefined;
+
+  constructor(sagaId: string, expectedVersion: number, actualVersion?: number) {
+    super(
+      `Concurrency conflict for saga ${sagaId}: expected version ${expectedVersion}` +
+        (actualVersion === undefined ? "" : `, found ${actualVersion}`),
+    );
+    this.name = "ConcurrencyError";
+    this.sagaId = sagaId;
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isErrorNamed(value, "ConcurrencyError");
+  }
+}
+
+/**
+ * A failure that may pass on retry (throttling, 5xx, network). Stands in for core's class
+ * when core is absent; `instanceof` also recognises core's instances (by name).
+ */
+export class TransientError extends Error {
+  override readonly cause: Error | undefined;
+
+  constructor(message: string, cause?: Error) {
+    super(message);
+    this.name = "TransientError";
+    this.cause = cause;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isErrorNamed(value, "TransientError");
+  }
+}
+
+const fallback: RetryableErrorClasses = { ConcurrencyError, TransientError, source: "fallback" };
+
+const isClass = (value: unknown): value is new (...args: never[]) => Error =>
+  typeof value === "function";
+
+// A variable specifier keeps TypeScript from type-checking a package that may be absent.
+// The CommonJS build compiles `import()` to `require()` (core's CommonJS file); the ESM
+// build keeps `import()` (core's ESM file): each matches what its kind of application loads.
+const CORE_MODULE = "@saga-bus/core";
+
+let loading: Promise<RetryableErrorClasses> | undefined;
+
+/**
+ * Resolves the retryable error classes once per process: core's when the application can
+ * load `@saga-bus/core`, this package's otherwise.
+ */
+export const loadRetryableErrors = (): Promise<RetryableErrorClasses> =>
+  (loading ??= import(CORE_MODULE).then(
+    (core: Record<string, unknown>): RetryableErrorClasses =>
+      isClass(core.ConcurrencyError) && isClass(core.TransientError)
+        ? {
+            ConcurrencyError: core.ConcurrencyError as ConcurrencyErrorClass,
+            TransientError: core.TransientError as TransientErrorClass,
+            source: "@saga-bus/core",
+          }
+        : fallback,
+    () => fallback,
+  ));

@@ -1,0 +1,123 @@
+/**
+ * What a failed DynamoDB request means for the store: a failed condition (handled by the
+ * operation that set it), a retryable fault (thrown as saga-bus's `TransientError`), or a
+ * refusal that retrying will not fix (thrown as `DynamoDBRequestError`).
+ */
+import type { RetryableErrorClasses } from "./core-link.js";
+import { DynamoDBRequestError, SagaStoreError, type SagaStoreErrorInit } from "./errors.js";
+
+interface AwsErrorShape {
+  readonly name?: unknown;
+  readonly code?: unknown;
+  readonly message?: unknown;
+  readonly $fault?: unknown;
+  readonly $retryable?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: unknown };
+  readonly Item?: unknown;
+  readonly CancellationReasons?: unknown;
+}
+
+const shape = (error: unknown): AwsErrorShape =>
+  typeof error === "object" && error !== null ? (error as AwsErrorShape) : {};
+
+/** Error names DynamoDB and the SDK use for faults that may pass on retry. */
+const RETRYABLE_NAMES = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "InternalServerError",
+  "ServiceUnavailable",
+  "TransactionInProgressException",
+  "TimeoutError",
+  "RequestTimeout",
+  "RequestTimeoutException",
+]);
+
+/** Cancellation reason codes of a transaction that a retry may get through. */
+const RETRYABLE_REASONS = new Set([
+  "TransactionConflict",
+  "ThrottlingError",
+  "ProvisionedThroughputExceeded",
+  "RequestLimitExceeded",
+]);
+
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/** One reason of a cancelled transaction, in action order. */
+export interface CancellationReason {
+  readonly Code?: string;
+  /** The item as stored (raw attribute values), when `ALL_OLD` was asked for. */
+  readonly Item?: Record<string, unknown>;
+}
+
+/** `ConditionalCheckFailedException` of a single-item write. */
+export const isConditionalCheckFailure = (error: unknown): boolean =>
+  shape(error).name === "ConditionalCheckFailedException";
+
+/** The reasons of a `TransactionCanceledException`, or `undefined` for any other error. */
+export const cancellationReasons = (error: unknown): readonly CancellationReason[] | undefined => {
+  const { name, CancellationReasons } = shape(error);
+  return name === "TransactionCanceledException" && Array.isArray(CancellationReasons)
+    ? (CancellationReasons as CancellationReason[])
+    : undefined;
+};
+
+/** Whether retrying the same request later may succeed. */
+export const isRetryable = (error: unknown): boolean => {
+  const e = shape(error);
+  if (typeof e.name === "string" && RETRYABLE_NAMES.has(e.name)) return true;
+  if (typeof e.code === "string" && NETWORK_CODES.has(e.code)) return true;
+  const reasons = cancellationReasons(error);
+  if (reasons !== undefined) {
+    return reasons.some((r) => r.Code !== undefined && RETRYABLE_REASONS.has(r.Code));
+  }
+  const status = e.$metadata?.httpStatusCode;
+  if (typeof status === "number" && status >= 500) return true;
+  return e.$fault === "server" || e.$retryable !== undefined;
+};
+
+/**
+ * A value of an item from an error (raw `{ S }`/`{ N }` attribute values, as DynamoDB
+ * returns them in failures) or from a document-client answer (plain values).
+ */
+export const attribute = (
+  item: Record<string, unknown> | undefined,
+  name: string,
+): string | number | undefined => {
+  const value = item?.[name];
+  if (typeof value === "string" || typeof value === "number") return value;
+  if (typeof value === "object" && value !== null) {
+    const raw = value as { S?: unknown; N?: unknown };
+    if (typeof raw.S === "string") return raw.S;
+    if (typeof raw.N === "string") return Number(raw.N);
+  }
+  return undefined;
+};
+
+/** The error the store throws for a request that failed for a reason it does not handle. */
+export const toStoreError = (
+  error: unknown,
+  operation: string,
+  init: SagaStoreErrorInit,
+  classes: RetryableErrorClasses,
+): Error => {
+  if (error instanceof SagaStoreError) return error;
+  if (isRetryable(error)) {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    const who = `saga "${init.sagaName ?? "?"}"` + (init.sagaId ? ` (id "${init.sagaId}")` : "");
+    return new classes.TransientError(
+      `${operation} of ${who} failed and may succeed on retry: ${cause.name}: ${cause.message}`,
+      cause,
+    );
+  }
+  return new DynamoDBRequestError(operation, { ...init, cause: error });
+};

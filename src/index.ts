@@ -1,0 +1,77 @@
+/**
+ * @saga-bus/store-dynamodb: an AWS DynamoDB saga store for saga-bus.
+ *
+ * Start with `createDynamoDBSagaStore` (functional) or `DynamoDBSagaStore` (class), and
+ * `createTable` / `getTableSchema` for the table.
+ *
+ * @packageDocumentation
+ */
+export type { SagaState, SagaStateMetadata, SagaStore } from "./contract.js";
+export {
+  createDynamoDBSagaStore,
+  DEFAULT_INDEX_NAMES,
+  type Consistency,
+  type DynamoDBSagaStoreDeps,
+  type DynamoDBSagaStoreFunctions,
+  type FindByNameOptions,
+  type FindByNameResult,
+  type OutputOf,
+  type Send,
+  type StoreCommand,
+} from "./store.js";
+export { DynamoDBSagaStore, type DynamoDBSagaStoreOptions } from "./class.js";
+export {
+  createTable,
+  deleteTable,
+  getTableSchema,
+  waitForTable,
+  type CreateTableOptions,
+  type ProvisionedThroughput,
+  type TableClient,
+  type TableSchema,
+  type TableSchemaOptions,
+} from "./table.js";
+export {
+  CorrelationItemCodec,
+  DateFromISOString,
+  NonNegativeInteger,
+  report,
+  SagaItemCodec,
+  SagaMetadataCodec,
+  ValidDate,
+  type SagaItem,
+  type SagaItemAttributes,
+} from "./codecs.js";
+export {
+  decodeSagaItem,
+  encodeState,
+  findDates,
+  type EncodedState,
+  type StateCodec,
+  type StatePath,
+} from "./marshal.js";
+export * as keys from "./keys.js";
+export * as commands from "./commands.js";
+export {
+  ConfigurationError,
+  DynamoDBRequestError,
+  InvalidItemError,
+  InvalidKeyError,
+  InvalidStateError,
+  SagaAlreadyExistsError,
+  SagaNotFoundError,
+  SagaStoreError,
+  StateTooLargeError,
+  type SagaStoreErrorCode,
+  type SagaStoreErrorInit,
+} from "./errors.js";
+export {
+  ConcurrencyError,
+  loadRetryableErrors,
+  TransientError,
+  type ConcurrencyErrorClass,
+  type RetryableErrorClasses,
+  type TransientErrorClass,
+} from "./core-link.js";
+export { isRetryable } from "./failures.js";
+export { MAX_ITEM_BYTES } from "./size.js";
