@@ -2,7 +2,6 @@
  * The seed's class API, as a thin shell: it builds the functional store and hands each call
  * to it. There is no second implementation here.
  */
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { SagaState } from "./contract.js";
 import type { StateCodec } from "./marshal.js";
 import {
@@ -11,14 +10,14 @@ import {
   type DynamoDBSagaStoreFunctions,
   type FindByNameOptions,
   type FindByNameResult,
-  type StoreCommand,
+  sendVia,
+  type DocumentClientLike,
 } from "./store.js";
 
 /** Options of `new DynamoDBSagaStore(...)`, as in the seed README, plus the store's extras. */
 export interface DynamoDBSagaStoreOptions<TState extends SagaState = SagaState> {
   /** DynamoDB Document Client (anything with its `send`). */
-  readonly client:
-    Pick<DynamoDBDocumentClient, "send"> | { send(command: StoreCommand): Promise<unknown> };
+  readonly client: DocumentClientLike;
   readonly tableName: string;
   /** Default `"GSI1"`. */
   readonly correlationIndexName?: string;
@@ -36,7 +35,7 @@ export class DynamoDBSagaStore<TState extends SagaState = SagaState> {
     const { client, ...rest } = options;
     this.#store = createDynamoDBSagaStore<TState>({
       ...rest,
-      send: (command) => (client as { send(c: StoreCommand): Promise<unknown> }).send(command),
+      send: sendVia(client),
     });
   }
 

@@ -110,7 +110,14 @@ export const toStoreError = (
   init: SagaStoreErrorInit,
   classes: RetryableErrorClasses,
 ): Error => {
-  if (error instanceof SagaStoreError) return error;
+  // Errors the store made itself (typed, or saga-bus's retryable ones) pass as they are.
+  if (
+    error instanceof SagaStoreError ||
+    error instanceof classes.ConcurrencyError ||
+    error instanceof classes.TransientError
+  ) {
+    return error;
+  }
   if (isRetryable(error)) {
     const cause = error instanceof Error ? error : new Error(String(error));
     const who = `saga "${init.sagaName ?? "?"}"` + (init.sagaId ? ` (id "${init.sagaId}")` : "");

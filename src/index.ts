@@ -16,6 +16,8 @@ export {
   type FindByNameOptions,
   type FindByNameResult,
   type OutputOf,
+  sendVia,
+  type DocumentClientLike,
   type Send,
   type StoreCommand,
 } from "./store.js";

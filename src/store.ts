@@ -76,6 +76,20 @@ export type OutputOf<C extends StoreCommand> = C extends GetCommand
  */
 export type Send = (command: StoreCommand) => Promise<unknown>;
 
+/** Anything with a document client's `send` method: a `DynamoDBDocumentClient`, a wrapper. */
+export interface DocumentClientLike {
+  send(command: never): Promise<unknown>;
+}
+
+/**
+ * A `Send` over a document client. Its `send` is overloaded for each command class, which a
+ * union of commands cannot pick, so the one unavoidable cast lives here.
+ */
+export const sendVia =
+  (client: DocumentClientLike): Send =>
+  (command) =>
+    client.send(command as never);
+
 /** How reads see writes. */
 export type Consistency = "strong" | "eventual";
 
