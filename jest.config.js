@@ -8,6 +8,7 @@ const shared = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  testTimeout: 60000,
   projects: [
     { ...shared, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
     {
@@ -16,7 +17,6 @@ module.exports = {
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
       globalSetup: "<rootDir>/test/support/global-setup.ts",
       globalTeardown: "<rootDir>/test/support/global-teardown.ts",
-      testTimeout: 60000,
     },
   ],
 };
