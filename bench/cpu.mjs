@@ -8,7 +8,8 @@
  * - the store: `insert`, `update`, `getById`, `getByCorrelationId` (strong consistency);
  * - the floor of each: the same fake `send` given the same lib-dynamodb command, built from
  *   an input prepared once outside the timed function (what any store must at least do);
- * - the reference: `JSON.parse(JSON.stringify(state))` of the same state.
+ * - the reference: `JSON.parse(JSON.stringify(state))` of the same state, and, to show
+ *   what no JSON-writing store can avoid, `JSON.stringify(state)` alone.
  *
  * `runCpuSuite()` returns the figures; `node bench/cpu.mjs` prints them. `bench/run.mjs`
  * runs the suite and writes docs/benchmarks.md.
@@ -50,10 +51,11 @@ const prng = (seed) => {
   };
 };
 
+// prettier-ignore
 const WORDS = [
   "alpha", "bravo", "cedar", "delta", "ember", "fjord", "grove", "harbor", "ivory", "jasper",
   "kelp", "lumen", "maple", "nova", "onyx", "pebble", "quartz", "river", "sierra", "tundra",
-]; // prettier-ignore
+];
 
 /**
  * A saga state with `lineItems` line items: nested objects, arrays, numbers, strings,
@@ -239,6 +241,8 @@ const tasksOf = (size) => {
       },
     ],
     ["json", "reference", () => JSON.parse(JSON.stringify(state))],
+    // Not a target: the serialization any store that writes the state as JSON must do.
+    ["stringify", "reference", () => JSON.stringify(state)],
   ];
 };
 
@@ -269,7 +273,7 @@ const figuresOf = (task) => {
 };
 
 /**
- * Runs the suite. `time` is the measuring budget per task in ms (36 tasks in all).
+ * Runs the suite. `time` is the measuring budget per task in ms (40 tasks in all).
  * Returns one entry per size: its description and the figures of every task.
  */
 export const runCpuSuite = async ({ time = 400, warmupTime = 100, log = () => {} } = {}) => {
@@ -307,6 +311,7 @@ export const runCpuSuite = async ({ time = 400, warmupTime = 100, log = () => {}
       lineItems: size.lineItems,
       dates: size.dates,
       json: figures.json.reference,
+      stringify: figures.stringify.reference,
       operations: OPERATIONS.map((operation) => ({
         operation,
         store: figures[operation].store,

@@ -77,3 +77,4 @@ export {
 } from "./core-link.js";
 export { isRetryable } from "./failures.js";
 export { MAX_ITEM_BYTES } from "./size.js";
+export { meterSend, type Meter, type MeteredSend } from "./metering.js";

@@ -1,5 +1,5 @@
 /** Jest global setup of the integration project: one DynamoDB Local for the whole run. */
-import { startDynamoDBLocal } from "./dynamodb-local";
+import { startDynamoDBLocal } from "../../scripts/dynamodb-local";
 
 export default async function globalSetup(): Promise<void> {
   const local = await startDynamoDBLocal();

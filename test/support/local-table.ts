@@ -3,7 +3,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
 import { createTable, deleteTable, type TableSchemaOptions } from "../../src";
-import { LOCAL_CLIENT_CONFIG } from "./dynamodb-local";
+import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
 
 /** A table of its own for one test file, and the clients to reach it. */
 export interface LocalTable {

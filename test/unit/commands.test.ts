@@ -1,0 +1,530 @@
+import {
+  ConfigurationError,
+  encodeState,
+  getTableSchema,
+  type EncodedState,
+  type SagaState,
+  type SagaStateMetadata,
+} from "../../src";
+import {
+  cleanupActions,
+  cleanupDeleteInput,
+  cleanupScanInput,
+  deleteInput,
+  findByNameInput,
+  getCorrelationIdOfSagaInput,
+  getCorrelationInput,
+  getSagaInput,
+  INSERT_ACTIONS,
+  insertInput,
+  queryCorrelationIndexInput,
+  updateInput,
+  type TableNames,
+} from "../../src/commands";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const NAME = "OrderSaga";
+const SAGA_ID = "saga-1";
+const CORRELATION_ID = "order-42";
+const NOW = new Date("2024-05-02T23:30:00.000Z");
+const TABLE: TableNames = {
+  tableName: "sagas",
+  correlationIndexName: "ByCorrelation",
+  cleanupIndexName: "ByCompletion",
+};
+
+const metadata = (overrides: Partial<SagaStateMetadata> = {}): SagaStateMetadata => ({
+  sagaId: SAGA_ID,
+  version: 0,
+  createdAt: new Date("2024-05-01T10:00:00.000Z"),
+  updatedAt: new Date("2024-05-01T10:00:05.000Z"),
+  isCompleted: false,
+  ...overrides,
+});
+
+const encode = (
+  fields: Record<string, unknown> = {},
+  meta: Partial<SagaStateMetadata> = {},
+): EncodedState =>
+  encodeState({ ...fields, metadata: metadata(meta) } as SagaState, { sagaName: NAME }, undefined);
+
+/** SET and REMOVE parts of an update expression, each sorted (order does not matter). */
+const clauses = (expression: string): { set: string[]; remove: string[] } => {
+  const match = /^SET (.+?)(?: REMOVE (.+))?$/.exec(expression);
+  if (match === null) throw new Error(`not a SET [REMOVE] expression: ${expression}`);
+  // Split on commas that are not inside if_not_exists(...).
+  const split = (list: string | undefined) =>
+    list === undefined ? [] : list.split(/,\s*(?![^(]*\))/).sort();
+  return { set: split(match[1]), remove: split(match[2]) };
+};
+
+/** Every placeholder declared in the maps is used, and every one used is declared. */
+const expectPlaceholdersConsistent = (input: {
+  UpdateExpression?: string;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}): void => {
+  const text = `${input.UpdateExpression ?? ""} ${input.ConditionExpression ?? ""}`;
+  const used = (prefix: string) =>
+    [...new Set(text.match(new RegExp(`${prefix}[A-Za-z0-9_]+`, "g")) ?? [])].sort();
+  expect(Object.keys(input.ExpressionAttributeNames ?? {}).sort()).toEqual(used("#"));
+  expect(Object.keys(input.ExpressionAttributeValues ?? {}).sort()).toEqual(used(":"));
+};
+
+// ---------------------------------------------------------------------------------------------
+
+describe("reads", () => {
+  it("getSagaInput reads one saga item, with the requested consistency", () => {
+    expect(getSagaInput(TABLE, NAME, SAGA_ID, true)).toEqual({
+      TableName: "sagas",
+      Key: { PK: "SAGA#OrderSaga", SK: "ID#saga-1" },
+      ConsistentRead: true,
+    });
+    expect(getSagaInput(TABLE, NAME, SAGA_ID, false).ConsistentRead).toBe(false);
+  });
+
+  it("getCorrelationInput reads only the saga id of the correlation item, strongly", () => {
+    expect(getCorrelationInput(TABLE, NAME, CORRELATION_ID)).toEqual({
+      TableName: "sagas",
+      Key: { PK: "SAGA#OrderSaga", SK: "CORR#order-42" },
+      ConsistentRead: true,
+      ProjectionExpression: "sagaId",
+    });
+  });
+
+  it("queryCorrelationIndexInput queries GSI1 for one item", () => {
+    expect(queryCorrelationIndexInput(TABLE, NAME, CORRELATION_ID)).toEqual({
+      TableName: "sagas",
+      IndexName: "ByCorrelation",
+      KeyConditionExpression: "GSI1PK = :pk AND GSI1SK = :sk",
+      ExpressionAttributeValues: { ":pk": "SAGA#OrderSaga", ":sk": "CORR#order-42" },
+      Limit: 1,
+    });
+  });
+
+  it("getCorrelationIdOfSagaInput reads only the correlation id of a saga, strongly", () => {
+    expect(getCorrelationIdOfSagaInput(TABLE, NAME, SAGA_ID)).toEqual({
+      TableName: "sagas",
+      Key: { PK: "SAGA#OrderSaga", SK: "ID#saga-1" },
+      ConsistentRead: true,
+      ProjectionExpression: "correlationId",
+    });
+  });
+});
+
+describe("insertInput", () => {
+  it("is a transaction of the saga Put and the correlation guard Put, both only if absent", () => {
+    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode({ total: 10 }), NOW);
+    expect(input).toEqual({
+      TransactItems: [
+        {
+          Put: {
+            TableName: "sagas",
+            Item: {
+              PK: "SAGA#OrderSaga",
+              SK: "ID#saga-1",
+              GSI1PK: "SAGA#OrderSaga",
+              GSI1SK: "CORR#order-42",
+              sagaName: "OrderSaga",
+              correlationId: "order-42",
+              sagaId: "saga-1",
+              version: 0,
+              isCompleted: false,
+              createdAt: "2024-05-01T10:00:00.000Z",
+              updatedAt: "2024-05-01T10:00:05.000Z",
+              state: '{"total":10}',
+            },
+            ConditionExpression: "attribute_not_exists(PK)",
+          },
+        },
+        {
+          Put: {
+            TableName: "sagas",
+            Item: { PK: "SAGA#OrderSaga", SK: "CORR#order-42", sagaId: "saga-1" },
+            ConditionExpression: "attribute_not_exists(PK)",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          },
+        },
+      ],
+    });
+    expect(INSERT_ACTIONS).toEqual({ saga: 0, correlation: 1 });
+  });
+
+  it("writes optional metadata (null kept) and stateDates when present", () => {
+    const input = insertInput(
+      TABLE,
+      NAME,
+      CORRELATION_ID,
+      encode(
+        { dueAt: new Date("2024-06-01T00:00:00.000Z") },
+        { archivedAt: null, traceParent: "tp", timeoutMs: 5000 },
+      ),
+      NOW,
+    );
+    const item = input.TransactItems![0]!.Put!.Item!;
+    expect(item).toMatchObject({
+      archivedAt: null,
+      traceParent: "tp",
+      timeoutMs: 5000,
+      state: '{"dueAt":"2024-06-01T00:00:00.000Z"}',
+      stateDates: '[["dueAt"]]',
+    });
+    expect(item).not.toHaveProperty("traceState");
+    expect(item).not.toHaveProperty("timeoutExpiresAt");
+    expect(item).not.toHaveProperty("GSI2PK");
+    expect(item).not.toHaveProperty("completedAt");
+  });
+
+  it("puts a saga inserted completed into the cleanup index (UTC day of now)", () => {
+    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode({}, { isCompleted: true }), NOW);
+    expect(input.TransactItems![0]!.Put!.Item).toMatchObject({
+      isCompleted: true,
+      completedAt: "2024-05-02T23:30:00.000Z",
+      GSI2PK: "COMPLETED#2024-05-02",
+      GSI2SK: "OrderSaga#saga-1",
+    });
+  });
+});
+
+describe("updateInput", () => {
+  it("sets metadata and state, removes absent optionals, and is conditional on the version", () => {
+    const input = updateInput(TABLE, NAME, encode({ total: 11 }, { version: 1 }), 0, NOW);
+    expect(input).toEqual({
+      TableName: "sagas",
+      Key: { PK: "SAGA#OrderSaga", SK: "ID#saga-1" },
+      UpdateExpression: expect.any(String),
+      ConditionExpression: "#version = :expectedVersion",
+      ExpressionAttributeNames: {
+        "#version": "version",
+        "#isCompleted": "isCompleted",
+        "#createdAt": "createdAt",
+        "#updatedAt": "updatedAt",
+        "#archivedAt": "archivedAt",
+        "#traceParent": "traceParent",
+        "#traceState": "traceState",
+        "#timeoutMs": "timeoutMs",
+        "#timeoutExpiresAt": "timeoutExpiresAt",
+        "#state": "state",
+        "#stateDates": "stateDates",
+        "#completedAt": "completedAt",
+        "#GSI2PK": "GSI2PK",
+        "#GSI2SK": "GSI2SK",
+      },
+      ExpressionAttributeValues: {
+        ":expectedVersion": 0,
+        ":version": 1,
+        ":isCompleted": false,
+        ":createdAt": "2024-05-01T10:00:00.000Z",
+        ":updatedAt": "2024-05-01T10:00:05.000Z",
+        ":state": '{"total":11}',
+      },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+    });
+    expect(clauses(input.UpdateExpression!)).toEqual({
+      set: [
+        "#createdAt = :createdAt",
+        "#isCompleted = :isCompleted",
+        "#state = :state",
+        "#updatedAt = :updatedAt",
+        "#version = :version",
+      ],
+      remove: [
+        "#GSI2PK",
+        "#GSI2SK",
+        "#archivedAt",
+        "#completedAt",
+        "#stateDates",
+        "#timeoutExpiresAt",
+        "#timeoutMs",
+        "#traceParent",
+        "#traceState",
+      ],
+    });
+    expectPlaceholdersConsistent(input);
+  });
+
+  it("never rewrites keys, the saga id or the correlation attributes", () => {
+    const input = updateInput(TABLE, NAME, encode({}, { version: 1 }), 0, NOW);
+    const written = Object.values(input.ExpressionAttributeNames!);
+    for (const attribute of ["PK", "SK", "sagaId", "sagaName", "correlationId", "GSI1PK", "GSI1SK"]) {
+      expect(written).not.toContain(attribute);
+    }
+  });
+
+  it("sets null optional metadata (keeps it as null) instead of removing it", () => {
+    const input = updateInput(
+      TABLE,
+      NAME,
+      encode({}, { version: 2, archivedAt: null, timeoutMs: null }),
+      1,
+      NOW,
+    );
+    const { set, remove } = clauses(input.UpdateExpression!);
+    expect(set).toEqual(expect.arrayContaining(["#archivedAt = :archivedAt", "#timeoutMs = :timeoutMs"]));
+    expect(remove).not.toContain("#archivedAt");
+    expect(remove).not.toContain("#timeoutMs");
+    expect(input.ExpressionAttributeValues).toMatchObject({
+      ":archivedAt": null,
+      ":timeoutMs": null,
+      ":expectedVersion": 1,
+      ":version": 2,
+    });
+    expectPlaceholdersConsistent(input);
+  });
+
+  it("marks completion with if_not_exists (the first completion day sticks) and has no REMOVE when nothing is absent", () => {
+    const encoded = encode(
+      { dueAt: new Date("2024-06-01T00:00:00.000Z") },
+      {
+        version: 5,
+        isCompleted: true,
+        archivedAt: new Date("2024-05-02T00:00:00.000Z"),
+        traceParent: "tp",
+        traceState: "ts",
+        timeoutMs: 1000,
+        timeoutExpiresAt: new Date("2024-05-02T00:00:01.000Z"),
+      },
+    );
+    const input = updateInput(TABLE, NAME, encoded, 4, NOW);
+    expect(input.UpdateExpression).not.toContain("REMOVE");
+    expect(clauses(input.UpdateExpression!)).toEqual({
+      set: [
+        "#GSI2PK = if_not_exists(#GSI2PK, :GSI2PK)",
+        "#GSI2SK = :GSI2SK",
+        "#archivedAt = :archivedAt",
+        "#completedAt = if_not_exists(#completedAt, :completedAt)",
+        "#createdAt = :createdAt",
+        "#isCompleted = :isCompleted",
+        "#state = :state",
+        "#stateDates = :stateDates",
+        "#timeoutExpiresAt = :timeoutExpiresAt",
+        "#timeoutMs = :timeoutMs",
+        "#traceParent = :traceParent",
+        "#traceState = :traceState",
+        "#updatedAt = :updatedAt",
+        "#version = :version",
+      ],
+      remove: [],
+    });
+    expect(input.ExpressionAttributeValues).toMatchObject({
+      ":expectedVersion": 4,
+      ":version": 5,
+      ":isCompleted": true,
+      ":completedAt": "2024-05-02T23:30:00.000Z",
+      ":GSI2PK": "COMPLETED#2024-05-02",
+      ":GSI2SK": "OrderSaga#saga-1",
+      ":archivedAt": "2024-05-02T00:00:00.000Z",
+      ":timeoutExpiresAt": "2024-05-02T00:00:01.000Z",
+      ":stateDates": '[["dueAt"]]',
+    });
+    expect(input.ConditionExpression).toBe("#version = :expectedVersion");
+    expectPlaceholdersConsistent(input);
+  });
+
+  it("removes the GSI2 attributes and completedAt while not completed", () => {
+    const input = updateInput(TABLE, NAME, encode({}, { version: 3 }), 2, NOW);
+    expect(clauses(input.UpdateExpression!).remove).toEqual(
+      expect.arrayContaining(["#GSI2PK", "#GSI2SK", "#completedAt"]),
+    );
+    expect(input.ExpressionAttributeValues).not.toHaveProperty(":GSI2PK");
+    expect(input.ExpressionAttributeValues).not.toHaveProperty(":completedAt");
+  });
+});
+
+describe("deleteInput", () => {
+  it("deletes the saga (if it still has this correlation) and its guard (if still its own)", () => {
+    expect(deleteInput(TABLE, NAME, SAGA_ID, CORRELATION_ID)).toEqual({
+      TransactItems: [
+        {
+          Delete: {
+            TableName: "sagas",
+            Key: { PK: "SAGA#OrderSaga", SK: "ID#saga-1" },
+            ConditionExpression: "correlationId = :correlationId",
+            ExpressionAttributeValues: { ":correlationId": "order-42" },
+          },
+        },
+        {
+          Delete: {
+            TableName: "sagas",
+            Key: { PK: "SAGA#OrderSaga", SK: "CORR#order-42" },
+            ConditionExpression: "attribute_not_exists(PK) OR sagaId = :sagaId",
+            ExpressionAttributeValues: { ":sagaId": "saga-1" },
+          },
+        },
+      ],
+    });
+  });
+});
+
+describe("findByNameInput", () => {
+  it("queries the saga items of one name (not the correlation items)", () => {
+    expect(findByNameInput(TABLE, NAME, {}, true)).toEqual({
+      TableName: "sagas",
+      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+      ExpressionAttributeValues: { ":pk": "SAGA#OrderSaga", ":prefix": "ID#" },
+      ConsistentRead: true,
+    });
+  });
+
+  it("adds Limit, ExclusiveStartKey and the completed filter when asked", () => {
+    expect(
+      findByNameInput(TABLE, NAME, { limit: 25, startSortKey: "ID#abc", completed: false }, false),
+    ).toEqual({
+      TableName: "sagas",
+      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+      FilterExpression: "isCompleted = :completed",
+      ExpressionAttributeValues: {
+        ":pk": "SAGA#OrderSaga",
+        ":prefix": "ID#",
+        ":completed": false,
+      },
+      Limit: 25,
+      ExclusiveStartKey: { PK: "SAGA#OrderSaga", SK: "ID#abc" },
+      ConsistentRead: false,
+    });
+  });
+});
+
+describe("cleanupScanInput", () => {
+  const before = new Date("2024-04-01T00:00:00.000Z");
+
+  it("scans one segment of the cleanup index for completed sagas of one name before the cutoff", () => {
+    expect(cleanupScanInput(TABLE, NAME, before, { index: 2, total: 4 }, undefined)).toEqual({
+      TableName: "sagas",
+      IndexName: "ByCompletion",
+      FilterExpression: "begins_with(GSI2SK, :prefix) AND completedAt < :before",
+      ExpressionAttributeValues: {
+        ":prefix": "OrderSaga#",
+        ":before": "2024-04-01T00:00:00.000Z",
+      },
+      ProjectionExpression: "sagaId, correlationId",
+      Segment: 2,
+      TotalSegments: 4,
+    });
+  });
+
+  it("continues from a start key", () => {
+    const startKey = { PK: "SAGA#OrderSaga", SK: "ID#x", GSI2PK: "COMPLETED#2024-01-01", GSI2SK: "OrderSaga#x" };
+    expect(cleanupScanInput(TABLE, NAME, before, { index: 0, total: 1 }, startKey)).toMatchObject(
+      { ExclusiveStartKey: startKey, Segment: 0, TotalSegments: 1 },
+    );
+  });
+});
+
+describe("cleanupDeleteInput", () => {
+  const before = new Date("2024-04-01T00:00:00.000Z");
+  const sagaDelete = (sagaId: string) => ({
+    Delete: {
+      TableName: "sagas",
+      Key: { PK: "SAGA#OrderSaga", SK: `ID#${sagaId}` },
+      ConditionExpression: "isCompleted = :true AND completedAt < :before",
+      ExpressionAttributeValues: { ":true": true, ":before": "2024-04-01T00:00:00.000Z" },
+    },
+  });
+  const guardDelete = (sagaId: string, correlationId: string) => ({
+    Delete: {
+      TableName: "sagas",
+      Key: { PK: "SAGA#OrderSaga", SK: `CORR#${correlationId}` },
+      ConditionExpression: "attribute_not_exists(PK) OR sagaId = :sagaId",
+      ExpressionAttributeValues: { ":sagaId": sagaId },
+    },
+  });
+
+  it("deletes each saga (if still completed before the cutoff) and its guard, in order", () => {
+    const victims = [
+      { sagaId: "a", correlationId: "ca" },
+      { sagaId: "b", correlationId: "cb", keepCorrelation: true },
+      { sagaId: "c", correlationId: "cc" },
+    ];
+    expect(cleanupDeleteInput(TABLE, NAME, victims, before)).toEqual({
+      TransactItems: [
+        sagaDelete("a"),
+        guardDelete("a", "ca"),
+        sagaDelete("b"),
+        sagaDelete("c"),
+        guardDelete("c", "cc"),
+      ],
+    });
+    expect(victims.map(cleanupActions)).toEqual([2, 1, 2]);
+  });
+});
+
+describe("getTableSchema", () => {
+  const keySchema = (hash: string, range: string) => [
+    { AttributeName: hash, KeyType: "HASH" },
+    { AttributeName: range, KeyType: "RANGE" },
+  ];
+
+  it("defines the table of the seed README, on-demand by default", () => {
+    expect(getTableSchema("saga-instances")).toEqual({
+      TableName: "saga-instances",
+      BillingMode: "PAY_PER_REQUEST",
+      KeySchema: keySchema("PK", "SK"),
+      AttributeDefinitions: ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"].map((name) => ({
+        AttributeName: name,
+        AttributeType: "S",
+      })),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: "GSI1",
+          KeySchema: keySchema("GSI1PK", "GSI1SK"),
+          Projection: { ProjectionType: "ALL" },
+        },
+        {
+          IndexName: "GSI2",
+          KeySchema: keySchema("GSI2PK", "GSI2SK"),
+          Projection: {
+            ProjectionType: "INCLUDE",
+            NonKeyAttributes: ["sagaId", "correlationId", "completedAt"],
+          },
+        },
+      ],
+    });
+  });
+
+  it("has no throughput anywhere when on-demand", () => {
+    const schema = getTableSchema("t1", { billingMode: "PAY_PER_REQUEST" });
+    expect(schema).not.toHaveProperty("ProvisionedThroughput");
+    for (const index of schema.GlobalSecondaryIndexes!) {
+      expect(index).not.toHaveProperty("ProvisionedThroughput");
+    }
+  });
+
+  it("uses custom index names", () => {
+    const schema = getTableSchema("t1", {
+      correlationIndexName: "ByCorrelation",
+      cleanupIndexName: "ByCompletion",
+    });
+    expect(schema.GlobalSecondaryIndexes!.map((index) => index.IndexName)).toEqual([
+      "ByCorrelation",
+      "ByCompletion",
+    ]);
+  });
+
+  it("puts the provisioned throughput on the table and both indexes", () => {
+    const throughput = { ReadCapacityUnits: 5, WriteCapacityUnits: 3 };
+    const schema = getTableSchema("t1", {
+      billingMode: "PROVISIONED",
+      provisionedThroughput: throughput,
+    });
+    expect(schema.BillingMode).toBe("PROVISIONED");
+    expect(schema.ProvisionedThroughput).toEqual(throughput);
+    expect(schema.GlobalSecondaryIndexes).toHaveLength(2);
+    for (const index of schema.GlobalSecondaryIndexes!) {
+      expect(index.ProvisionedThroughput).toEqual(throughput);
+    }
+  });
+
+  it("refuses PROVISIONED without throughput", () => {
+    expect(() => getTableSchema("t1", { billingMode: "PROVISIONED" })).toThrow(ConfigurationError);
+    expect(() => getTableSchema("t1", { billingMode: "PROVISIONED" })).toThrow(
+      expect.objectContaining({
+        code: "options.invalid",
+        message: "billingMode PROVISIONED needs provisionedThroughput",
+      }),
+    );
+  });
+});
