@@ -249,7 +249,15 @@ describe("updateInput", () => {
   it("never rewrites keys, the saga id or the correlation attributes", () => {
     const input = updateInput(TABLE, NAME, encode({}, { version: 1 }), 0, NOW);
     const written = Object.values(input.ExpressionAttributeNames!);
-    for (const attribute of ["PK", "SK", "sagaId", "sagaName", "correlationId", "GSI1PK", "GSI1SK"]) {
+    for (const attribute of [
+      "PK",
+      "SK",
+      "sagaId",
+      "sagaName",
+      "correlationId",
+      "GSI1PK",
+      "GSI1SK",
+    ]) {
       expect(written).not.toContain(attribute);
     }
   });
@@ -263,7 +271,9 @@ describe("updateInput", () => {
       NOW,
     );
     const { set, remove } = clauses(input.UpdateExpression!);
-    expect(set).toEqual(expect.arrayContaining(["#archivedAt = :archivedAt", "#timeoutMs = :timeoutMs"]));
+    expect(set).toEqual(
+      expect.arrayContaining(["#archivedAt = :archivedAt", "#timeoutMs = :timeoutMs"]),
+    );
     expect(remove).not.toContain("#archivedAt");
     expect(remove).not.toContain("#timeoutMs");
     expect(input.ExpressionAttributeValues).toMatchObject({
@@ -407,10 +417,17 @@ describe("cleanupScanInput", () => {
   });
 
   it("continues from a start key", () => {
-    const startKey = { PK: "SAGA#OrderSaga", SK: "ID#x", GSI2PK: "COMPLETED#2024-01-01", GSI2SK: "OrderSaga#x" };
-    expect(cleanupScanInput(TABLE, NAME, before, { index: 0, total: 1 }, startKey)).toMatchObject(
-      { ExclusiveStartKey: startKey, Segment: 0, TotalSegments: 1 },
-    );
+    const startKey = {
+      PK: "SAGA#OrderSaga",
+      SK: "ID#x",
+      GSI2PK: "COMPLETED#2024-01-01",
+      GSI2SK: "OrderSaga#x",
+    };
+    expect(cleanupScanInput(TABLE, NAME, before, { index: 0, total: 1 }, startKey)).toMatchObject({
+      ExclusiveStartKey: startKey,
+      Segment: 0,
+      TotalSegments: 1,
+    });
   });
 });
 

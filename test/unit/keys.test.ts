@@ -56,13 +56,9 @@ describe("key builders: the seed's layout", () => {
   it("builds GSI2PK as COMPLETED#<YYYY-MM-DD> of the UTC day", () => {
     expect(completedPartition(new Date("2024-03-10T12:00:00.000Z"))).toBe("COMPLETED#2024-03-10");
     // 23:30 at UTC-5 is already the next day in UTC.
-    expect(completedPartition(new Date("2024-03-10T23:30:00-05:00"))).toBe(
-      "COMPLETED#2024-03-11",
-    );
+    expect(completedPartition(new Date("2024-03-10T23:30:00-05:00"))).toBe("COMPLETED#2024-03-11");
     // 00:30 at UTC+2 is still the previous day in UTC.
-    expect(completedPartition(new Date("2024-01-01T00:30:00+02:00"))).toBe(
-      "COMPLETED#2023-12-31",
-    );
+    expect(completedPartition(new Date("2024-01-01T00:30:00+02:00"))).toBe("COMPLETED#2023-12-31");
   });
 
   it("builds GSI2SK as <name>#<id> with the prefix <name>#", () => {
@@ -129,9 +125,7 @@ describe("keyProblem", () => {
     ["reversed pair", "\udc00\ud800"],
   ])("rejects a %s", (_label, value) => {
     expect(keyProblem("sagaId", value)).toBe("sagaId must not contain lone UTF-16 surrogates");
-    expect(keyProblem("sagaName", value)).toBe(
-      "sagaName must not contain lone UTF-16 surrogates",
-    );
+    expect(keyProblem("sagaName", value)).toBe("sagaName must not contain lone UTF-16 surrogates");
   });
 
   it("accepts a well-formed surrogate pair", () => {
@@ -195,9 +189,17 @@ describe("assertKeyParts", () => {
 
   it.each([
     ["an empty correlation id", { correlationId: "" }, "correlationId must not be empty"],
-    ["an over-long saga id", { sagaId: "x".repeat(801) }, "sagaId is 801 bytes, over the limit of 800"],
+    [
+      "an over-long saga id",
+      { sagaId: "x".repeat(801) },
+      "sagaId is 801 bytes, over the limit of 800",
+    ],
     ["a control character", { sagaName: "a\nb" }, "sagaName must not contain control characters"],
-    ["a lone surrogate", { sagaName: "\ud800" }, "sagaName must not contain lone UTF-16 surrogates"],
+    [
+      "a lone surrogate",
+      { sagaName: "\ud800" },
+      "sagaName must not contain lone UTF-16 surrogates",
+    ],
   ])("rejects %s", (_label, parts, problem) => {
     const error = thrown(() => assertKeyParts(parts, {}));
     expect(error).toBeInstanceOf(InvalidKeyError);
@@ -219,22 +221,16 @@ describe("describeType", () => {
 describe("keys of different saga names never collide (property)", () => {
   it("sagaKey, correlationKey and cleanupSortKey of a differ from b's; a's cleanup prefix never prefixes b's keys", () => {
     fc.assert(
-      fc.property(
-        validSagaName,
-        validSagaName,
-        validId,
-        validId,
-        (a, b, idA, idB) => {
-          fc.pre(a !== b);
-          expect(sagaKey(a, idA)).not.toEqual(sagaKey(b, idB));
-          expect(correlationKey(a, idA)).not.toEqual(correlationKey(b, idB));
-          // A saga item and a correlation item never share a key, even within one name.
-          expect(sagaKey(a, idA)).not.toEqual(correlationKey(a, idB));
-          expect(cleanupSortKey(a, idA)).not.toBe(cleanupSortKey(b, idB));
-          expect(cleanupSortKey(b, idB).startsWith(cleanupSortPrefix(a))).toBe(false);
-          expect(cleanupSortKey(a, idA).startsWith(cleanupSortPrefix(a))).toBe(true);
-        },
-      ),
+      fc.property(validSagaName, validSagaName, validId, validId, (a, b, idA, idB) => {
+        fc.pre(a !== b);
+        expect(sagaKey(a, idA)).not.toEqual(sagaKey(b, idB));
+        expect(correlationKey(a, idA)).not.toEqual(correlationKey(b, idB));
+        // A saga item and a correlation item never share a key, even within one name.
+        expect(sagaKey(a, idA)).not.toEqual(correlationKey(a, idB));
+        expect(cleanupSortKey(a, idA)).not.toBe(cleanupSortKey(b, idB));
+        expect(cleanupSortKey(b, idB).startsWith(cleanupSortPrefix(a))).toBe(false);
+        expect(cleanupSortKey(a, idA).startsWith(cleanupSortPrefix(a))).toBe(true);
+      }),
       { numRuns: 500 },
     );
   });

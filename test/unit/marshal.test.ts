@@ -260,8 +260,16 @@ describe("encodeState rejects what it cannot store faithfully", () => {
       { metadata: { ...metadata(), createdAt: "2024-05-01T10:00:00.000Z" } },
       "createdAt",
     ],
-    ["metadata with an invalid Date", { metadata: metadata({ updatedAt: new Date(NaN) }) }, "updatedAt"],
-    ["metadata with isCompleted not boolean", { metadata: { ...metadata(), isCompleted: "no" } }, "isCompleted"],
+    [
+      "metadata with an invalid Date",
+      { metadata: metadata({ updatedAt: new Date(NaN) }) },
+      "updatedAt",
+    ],
+    [
+      "metadata with isCompleted not boolean",
+      { metadata: { ...metadata(), isCompleted: "no" } },
+      "isCompleted",
+    ],
     ["a negative version", { metadata: metadata({ version: -1 }) }, "version"],
     ["a fractional version", { metadata: metadata({ version: 1.5 }) }, "version"],
     ["a NaN timeoutMs", { metadata: metadata({ timeoutMs: NaN }) }, "timeoutMs"],
@@ -360,21 +368,23 @@ describe("round trip (property)", () => {
 
   const validDate = fc.date({ noInvalidDate: true });
 
-  const { value } = fc.letrec<{ value: unknown; array: unknown[]; object: Record<string, unknown> }>(
-    (tie) => ({
-      value: fc.oneof(
-        { depthSize: "small", withCrossShrink: true },
-        fc.jsonValue({ maxDepth: 2 }).map(noNegativeZero),
-        validDate,
-        fc.string({ unit: "binary" }),
-        fc.double({ noNaN: true, noDefaultInfinity: true }).map(noNegativeZero),
-        tie("array"),
-        tie("object"),
-      ),
-      array: fc.array(tie("value"), { maxLength: 5 }),
-      object: fc.dictionary(fc.string(), tie("value"), { maxKeys: 5 }),
-    }),
-  );
+  const { value } = fc.letrec<{
+    value: unknown;
+    array: unknown[];
+    object: Record<string, unknown>;
+  }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      fc.jsonValue({ maxDepth: 2 }).map(noNegativeZero),
+      validDate,
+      fc.string({ unit: "binary" }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map(noNegativeZero),
+      tie("array"),
+      tie("object"),
+    ),
+    array: fc.array(tie("value"), { maxLength: 5 }),
+    object: fc.dictionary(fc.string(), tie("value"), { maxKeys: 5 }),
+  }));
 
   const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: null });
   const metadataArb: fc.Arbitrary<SagaStateMetadata> = fc.record(
