@@ -4,14 +4,14 @@
  */
 import type { SagaState } from "./contract.js";
 import type { StateCodec } from "./marshal.js";
+import type { CleanupOptions } from "./cleanup.js";
+import { sendVia, type DocumentClientLike } from "./request.js";
 import {
   createDynamoDBSagaStore,
   type Consistency,
   type DynamoDBSagaStoreFunctions,
   type FindByNameOptions,
   type FindByNameResult,
-  sendVia,
-  type DocumentClientLike,
 } from "./store.js";
 
 /** Options of `new DynamoDBSagaStore(...)`, as in the seed README, plus the store's extras. */
@@ -25,6 +25,7 @@ export interface DynamoDBSagaStoreOptions<TState extends SagaState = SagaState> 
   readonly cleanupIndexName?: string;
   readonly consistency?: Consistency;
   readonly stateCodec?: StateCodec<TState>;
+  readonly completedSagaTtlSeconds?: number;
 }
 
 /** Saga store over DynamoDB, for `createBus({ sagas: [{ definition, store }] })`. */
@@ -63,7 +64,14 @@ export class DynamoDBSagaStore<TState extends SagaState = SagaState> {
     return this.#store.findByName(sagaName, options);
   }
 
-  deleteCompletedBefore(sagaName: string, before: Date): Promise<number> {
-    return this.#store.deleteCompletedBefore(sagaName, before);
+  findAllByName(
+    sagaName: string,
+    options?: Omit<FindByNameOptions, "startKey">,
+  ): AsyncIterableIterator<TState> {
+    return this.#store.findAllByName(sagaName, options);
+  }
+
+  deleteCompletedBefore(sagaName: string, before: Date, options?: CleanupOptions): Promise<number> {
+    return this.#store.deleteCompletedBefore(sagaName, before, options);
   }
 }

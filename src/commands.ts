@@ -3,6 +3,7 @@
  * no I/O; the store wraps each input in its lib-dynamodb command and sends it.
  */
 import type {
+  BatchExecuteStatementCommandInput,
   GetCommandInput,
   QueryCommandInput,
   ScanCommandInput,
@@ -72,16 +73,37 @@ export const queryCorrelationIndexInput = (
   Limit: 1,
 });
 
-const completionAttributes = (sagaName: string, sagaId: string, now: Date) => ({
+/** Options of the write builders. */
+export interface WriteOptions {
+  /** Seconds after completion when TTL may delete the saga (sets `expiresAt`). */
+  readonly ttlSeconds?: number | undefined;
+  /** Insert only: the saga id of an orphaned correlation item to take over. */
+  readonly orphanedBy?: string | undefined;
+}
+
+/** Epoch seconds at which DynamoDB's TTL may delete a saga completed at `completedAt`. */
+export const expiresAt = (completedAt: Date, ttlSeconds: number): number =>
+  Math.floor(completedAt.getTime() / 1000) + ttlSeconds;
+
+const completionAttributes = (
+  sagaName: string,
+  sagaId: string,
+  now: Date,
+  ttlSeconds: number | undefined,
+) => ({
   completedAt: now.toISOString(),
   GSI2PK: completedPartition(now),
   GSI2SK: cleanupSortKey(sagaName, sagaId),
+  ...(ttlSeconds === undefined ? {} : { expiresAt: expiresAt(now, ttlSeconds) }),
 });
 
 /**
  * Insert = one transaction: the saga item, and the item reserving its correlation id, each
  * only if absent. Either both are written or neither; the loser of a race learns the
  * winner's saga id from the cancellation reason, in the same round trip.
+ *
+ * With `orphanedBy`, the correlation item may replace one that names `orphanedBy`, a saga
+ * that no longer exists (removed by TTL, or by a cleanup that stopped halfway).
  */
 export const insertInput = (
   table: TableNames,
@@ -89,7 +111,9 @@ export const insertInput = (
   correlationId: string,
   encoded: EncodedState,
   now: Date,
+  options: WriteOptions = {},
 ): TransactWriteCommandInput => {
+  const { orphanedBy } = options;
   const sagaId = encoded.metadata.sagaId as string;
   const item: AttributeValues = {
     ...sagaKey(sagaName, sagaId),
@@ -100,7 +124,7 @@ export const insertInput = (
     ...encoded.metadata,
     state: encoded.state,
     ...(encoded.stateDates === undefined ? {} : { stateDates: encoded.stateDates }),
-    ...(encoded.isCompleted ? completionAttributes(sagaName, sagaId, now) : {}),
+    ...(encoded.isCompleted ? completionAttributes(sagaName, sagaId, now, options.ttlSeconds) : {}),
   };
   return {
     TransactItems: [
@@ -115,16 +139,33 @@ export const insertInput = (
         Put: {
           TableName: table.tableName,
           Item: { ...correlationKey(sagaName, correlationId), sagaId },
-          ConditionExpression: "attribute_not_exists(PK)",
+          ...(orphanedBy === undefined
+            ? { ConditionExpression: "attribute_not_exists(PK)" }
+            : {
+                ConditionExpression: "sagaId = :orphanedBy",
+                ExpressionAttributeValues: { ":orphanedBy": orphanedBy },
+              }),
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         },
       },
+      // Taking over a correlation item is allowed only while its saga is really gone.
+      ...(orphanedBy === undefined
+        ? []
+        : [
+            {
+              ConditionCheck: {
+                TableName: table.tableName,
+                Key: sagaKey(sagaName, orphanedBy),
+                ConditionExpression: "attribute_not_exists(PK)",
+              },
+            },
+          ]),
     ],
   };
 };
 
 /** Index of each action in `insertInput`'s transaction, for reading cancellation reasons. */
-export const INSERT_ACTIONS = { saga: 0, correlation: 1 } as const;
+export const INSERT_ACTIONS = { saga: 0, correlation: 1, orphan: 2 } as const;
 
 /**
  * Update = one conditional `UpdateItem` that sets every metadata and state attribute and
@@ -138,6 +179,7 @@ export const updateInput = (
   encoded: EncodedState,
   expectedVersion: number,
   now: Date,
+  options: WriteOptions = {},
 ): UpdateCommandInput => {
   const sagaId = encoded.metadata.sagaId as string;
   const names: Record<string, string> = {};
@@ -166,14 +208,18 @@ export const updateInput = (
 
   if (encoded.isCompleted) {
     // The first completion fixes the day; later updates of a completed saga keep it.
-    const completion = completionAttributes(sagaName, sagaId, now);
+    const completion = completionAttributes(sagaName, sagaId, now, options.ttlSeconds);
     set("completedAt", completion.completedAt, "if_not_exists(#completedAt, :completedAt)");
     set("GSI2PK", completion.GSI2PK, "if_not_exists(#GSI2PK, :GSI2PK)");
     set("GSI2SK", completion.GSI2SK);
+    if (completion.expiresAt !== undefined) {
+      set("expiresAt", completion.expiresAt, "if_not_exists(#expiresAt, :expiresAt)");
+    }
   } else {
     remove("completedAt");
     remove("GSI2PK");
     remove("GSI2SK");
+    remove("expiresAt"); // reopened: TTL must not delete it
   }
 
   return {
@@ -292,43 +338,45 @@ export const cleanupScanInput = (
 export interface CleanupVictim {
   readonly sagaId: string;
   readonly correlationId: string;
-  /** Set when its correlation item belongs to another saga (never deleted then). */
-  readonly keepCorrelation?: boolean;
 }
 
-/** Actions per victim in `cleanupDeleteInput` (saga, then correlation item). */
-export const cleanupActions = (victim: CleanupVictim): number => (victim.keepCorrelation ? 1 : 2);
+/** DynamoDB's limit of statements in one `BatchExecuteStatement`. */
+export const MAX_BATCH_STATEMENTS = 25;
 
 /**
- * One transaction deleting completed sagas and their correlation items, each saga only if
- * it is still completed before the cutoff: a saga reopened since the scan stays.
+ * Deletes up to 25 sagas, each only if it is still completed before the cutoff: a saga
+ * reopened since the scan stays. PartiQL statements, unlike `BatchWriteItem` requests, carry
+ * a condition each, and unlike a transaction cost no more than plain deletes.
  */
-export const cleanupDeleteInput = (
+export const deleteCompletedSagasInput = (
   table: TableNames,
   sagaName: string,
   victims: readonly CleanupVictim[],
   before: Date,
-): TransactWriteCommandInput => ({
-  TransactItems: victims.flatMap((victim) => [
-    {
-      Delete: {
-        TableName: table.tableName,
-        Key: sagaKey(sagaName, victim.sagaId),
-        ConditionExpression: "isCompleted = :true AND completedAt < :before",
-        ExpressionAttributeValues: { ":true": true, ":before": before.toISOString() },
-      },
-    },
-    ...(victim.keepCorrelation
-      ? []
-      : [
-          {
-            Delete: {
-              TableName: table.tableName,
-              Key: correlationKey(sagaName, victim.correlationId),
-              ConditionExpression: "attribute_not_exists(PK) OR sagaId = :sagaId",
-              ExpressionAttributeValues: { ":sagaId": victim.sagaId },
-            },
-          },
-        ]),
-  ]),
+): BatchExecuteStatementCommandInput => ({
+  Statements: victims.map((victim) => {
+    const key = sagaKey(sagaName, victim.sagaId);
+    return {
+      Statement: `DELETE FROM "${table.tableName}" WHERE PK = ? AND SK = ? AND isCompleted = ? AND completedAt < ?`,
+      Parameters: [key.PK, key.SK, true, before.toISOString()],
+    };
+  }),
+});
+
+/**
+ * Deletes the correlation items of deleted sagas, each only while it still names its saga
+ * (a new saga may have taken the correlation id over in the meantime).
+ */
+export const deleteCorrelationsInput = (
+  table: TableNames,
+  sagaName: string,
+  victims: readonly CleanupVictim[],
+): BatchExecuteStatementCommandInput => ({
+  Statements: victims.map((victim) => {
+    const key = correlationKey(sagaName, victim.correlationId);
+    return {
+      Statement: `DELETE FROM "${table.tableName}" WHERE PK = ? AND SK = ? AND sagaId = ?`,
+      Parameters: [key.PK, key.SK, victim.sagaId],
+    };
+  }),
 });

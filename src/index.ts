@@ -15,12 +15,17 @@ export {
   type DynamoDBSagaStoreFunctions,
   type FindByNameOptions,
   type FindByNameResult,
-  type OutputOf,
+} from "./store.js";
+export {
   sendVia,
   type DocumentClientLike,
+  type OutputOf,
+  type Perform,
+  type Recover,
   type Send,
   type StoreCommand,
-} from "./store.js";
+} from "./request.js";
+export { MAX_ATTEMPTS, type CleanupOptions, type CleanupProgress } from "./cleanup.js";
 export { DynamoDBSagaStore, type DynamoDBSagaStoreOptions } from "./class.js";
 export {
   createTable,

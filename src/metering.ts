@@ -3,7 +3,7 @@
  * injected `send` is the one place every request passes, so metering is a wrapper, not a
  * change to the store.
  */
-import type { OutputOf, Send, StoreCommand } from "./store.js";
+import type { OutputOf, Send, StoreCommand } from "./request.js";
 
 interface ConsumedCapacityShape {
   readonly ReadCapacityUnits?: number;

@@ -1,0 +1,189 @@
+/**
+ * `deleteCompletedBefore`: finds completed sagas in the sparse cleanup index and deletes
+ * them, with their correlation items, in full batches.
+ *
+ * 1. Scan the cleanup index (GSI2) in parallel segments. Only completed sagas are in it, so
+ *    the scan reads completed sagas of every age and name, and keeps those of this name
+ *    that completed before the cutoff.
+ * 2. Per 25 found: one `BatchExecuteStatement` of conditional deletes of the sagas (each
+ *    only if still completed before the cutoff), then one of their correlation items (each
+ *    only if it still names its saga). A correlation item is deleted only after its saga, so
+ *    an interruption can leave an orphaned correlation item, never a saga without one;
+ *    `insert` takes orphaned correlation items over.
+ * 3. Statements that fail for a retryable reason are retried with exponential backoff and
+ *    jitter; after `MAX_ATTEMPTS` the run fails with a `TransientError`.
+ */
+import { BatchExecuteStatementCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  cleanupScanInput,
+  deleteCompletedSagasInput,
+  deleteCorrelationsInput,
+  MAX_BATCH_STATEMENTS,
+  type CleanupVictim,
+  type TableNames,
+} from "./commands.js";
+import { loadRetryableErrors } from "./core-link.js";
+import { attribute } from "./failures.js";
+import type { Perform } from "./request.js";
+
+/** Progress of a cleanup run, reported after every batch. */
+export interface CleanupProgress {
+  /** Sagas deleted so far. */
+  readonly deleted: number;
+  /** Candidates found by the scan so far (deleted, reopened or already gone). */
+  readonly scanned: number;
+}
+
+/** Options of `deleteCompletedBefore`. */
+export interface CleanupOptions {
+  /** Requests in flight at once. Default 16. */
+  readonly concurrency?: number;
+  /** Parallel scan segments. Default 4. */
+  readonly segments?: number;
+  /** Called after every batch. */
+  readonly onProgress?: (progress: CleanupProgress) => void;
+}
+
+/** Attempts per batch before unprocessed statements fail the run. */
+export const MAX_ATTEMPTS = 8;
+
+/** Statement error codes a later attempt may get through. */
+const RETRYABLE_STATEMENT_CODES = new Set([
+  "ThrottlingError",
+  "ProvisionedThroughputExceeded",
+  "RequestLimitExceeded",
+  "InternalServerError",
+  "TransactionConflict",
+]);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Full-jitter exponential backoff: 25 ms, 50 ms, … capped at 2 s. */
+const backoff = (attempt: number) => sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt));
+
+/** A counting semaphore: at most `limit` tasks run at once. */
+const limiter = (limit: number) => {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+};
+
+/** Dependencies of a cleanup run. */
+export interface CleanupContext {
+  readonly perform: Perform;
+  readonly table: TableNames;
+}
+
+/**
+ * Runs statements for `victims`; returns those whose statement succeeded. A failed
+ * condition drops a victim; retryable failures are retried; anything else throws.
+ */
+const executeAll = async (
+  ctx: CleanupContext,
+  sagaName: string,
+  victims: readonly CleanupVictim[],
+  build: (victims: readonly CleanupVictim[]) => BatchExecuteStatementCommand,
+): Promise<CleanupVictim[]> => {
+  const done: CleanupVictim[] = [];
+  let pending = victims;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt === MAX_ATTEMPTS) {
+      const { TransientError } = await loadRetryableErrors();
+      throw new TransientError(
+        `deleteCompletedBefore of saga "${sagaName}": ${pending.length} deletes still unprocessed after ${MAX_ATTEMPTS} attempts`,
+      );
+    }
+    if (attempt > 0) await backoff(attempt);
+    const out = await ctx.perform(build(pending), "deleteCompletedBefore", { sagaName });
+    const responses = out.Responses ?? [];
+    const retry: CleanupVictim[] = [];
+    pending.forEach((victim, i) => {
+      const code = responses[i]?.Error?.Code;
+      if (code === undefined && responses[i] !== undefined) done.push(victim);
+      else if (code === undefined || RETRYABLE_STATEMENT_CODES.has(code)) retry.push(victim);
+      else if (code !== "ConditionalCheckFailed") {
+        throw Object.assign(new Error(`${code}: ${responses[i]?.Error?.Message ?? ""}`), {
+          name: code,
+        });
+      }
+    });
+    pending = retry;
+  }
+  return done;
+};
+
+/** Deletes the completed sagas of `sagaName` that completed before `before`; returns how many. */
+export const deleteCompletedBefore = async (
+  ctx: CleanupContext,
+  sagaName: string,
+  before: Date,
+  options: CleanupOptions = {},
+): Promise<number> => {
+  const { concurrency = 16, segments = 4, onProgress } = options;
+  const limit = limiter(concurrency);
+  let deleted = 0;
+  let scanned = 0;
+
+  const deleteBatch = async (victims: readonly CleanupVictim[]): Promise<void> => {
+    const gone = await executeAll(
+      ctx,
+      sagaName,
+      victims,
+      (v) =>
+        new BatchExecuteStatementCommand(deleteCompletedSagasInput(ctx.table, sagaName, v, before)),
+    );
+    if (gone.length > 0) {
+      await executeAll(
+        ctx,
+        sagaName,
+        gone,
+        (v) => new BatchExecuteStatementCommand(deleteCorrelationsInput(ctx.table, sagaName, v)),
+      );
+    }
+    deleted += gone.length;
+    onProgress?.({ deleted, scanned });
+  };
+
+  const scanSegment = async (index: number): Promise<void> => {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await limit(() =>
+        ctx.perform(
+          new ScanCommand(
+            cleanupScanInput(ctx.table, sagaName, before, { index, total: segments }, startKey),
+          ),
+          "deleteCompletedBefore",
+          { sagaName },
+        ),
+      );
+      const victims: CleanupVictim[] = [];
+      for (const item of page.Items ?? []) {
+        const sagaId = attribute(item, "sagaId");
+        const correlationId = attribute(item, "correlationId");
+        if (typeof sagaId === "string" && typeof correlationId === "string") {
+          victims.push({ sagaId, correlationId });
+        }
+      }
+      scanned += victims.length;
+      const batches: Promise<void>[] = [];
+      for (let i = 0; i < victims.length; i += MAX_BATCH_STATEMENTS) {
+        const batch = victims.slice(i, i + MAX_BATCH_STATEMENTS);
+        batches.push(limit(() => deleteBatch(batch)));
+      }
+      await Promise.all(batches);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  };
+
+  await Promise.all(Array.from({ length: segments }, (_, i) => scanSegment(i)));
+  return deleted;
+};
