@@ -30,8 +30,12 @@ export { DynamoDBSagaStore, type DynamoDBSagaStoreOptions } from "./class.js";
 export {
   createTable,
   deleteTable,
+  ensureTable,
   getTableSchema,
+  tableMismatch,
+  TTL_ATTRIBUTE,
   waitForTable,
+  type TableChange,
   type CreateTableOptions,
   type ProvisionedThroughput,
   type TableClient,

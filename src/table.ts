@@ -7,16 +7,33 @@ import {
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  UpdateTableCommand,
+  UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
   type DescribeTableCommandOutput,
+  type DescribeTimeToLiveCommandOutput,
+  type KeySchemaElement,
+  type TableDescription,
 } from "@aws-sdk/client-dynamodb";
 import { DEFAULT_INDEX_NAMES } from "./store.js";
 import { ConfigurationError } from "./errors.js";
 
 /** Anything that sends control-plane commands: a `DynamoDBClient` or a document client. */
 export interface TableClient {
-  send(command: CreateTableCommand | DeleteTableCommand | DescribeTableCommand): Promise<unknown>;
+  send(
+    command:
+      | CreateTableCommand
+      | DeleteTableCommand
+      | DescribeTableCommand
+      | UpdateTableCommand
+      | DescribeTimeToLiveCommand
+      | UpdateTimeToLiveCommand,
+  ): Promise<unknown>;
 }
+
+/** The attribute DynamoDB's TTL reads (epoch seconds), written at completion when configured. */
+export const TTL_ATTRIBUTE = "expiresAt";
 
 /** Read and write capacity of a provisioned table (applied to its indexes too). */
 export interface ProvisionedThroughput {
@@ -34,6 +51,11 @@ export interface TableSchemaOptions {
   readonly billingMode?: "PAY_PER_REQUEST" | "PROVISIONED";
   /** Required with `billingMode: "PROVISIONED"`. */
   readonly provisionedThroughput?: ProvisionedThroughput;
+  /**
+   * Enable DynamoDB's TTL on `expiresAt`, so that completed sagas written by a store with
+   * `completedSagaTtlSeconds` are deleted by DynamoDB, at no write cost. Default false.
+   */
+  readonly ttl?: boolean;
 }
 
 /** Options of `createTable`. */
@@ -138,7 +160,32 @@ export const waitForTable = async (
   }
 };
 
-/** Creates the store's table (on-demand billing unless told otherwise) and waits until it is ACTIVE. */
+/** Turns on TTL on `expiresAt` unless it is already on; returns whether it changed anything. */
+const enableTtl = async (client: TableClient, tableName: string): Promise<boolean> => {
+  const { TimeToLiveDescription: ttl } = (await client.send(
+    new DescribeTimeToLiveCommand({ TableName: tableName }),
+  )) as DescribeTimeToLiveCommandOutput;
+  const on = ttl?.TimeToLiveStatus === "ENABLED" || ttl?.TimeToLiveStatus === "ENABLING";
+  if (on && ttl?.AttributeName === TTL_ATTRIBUTE) return false;
+  if (on) {
+    throw new ConfigurationError(
+      "table.invalid",
+      `table ${tableName} has TTL on attribute ${ttl?.AttributeName}, not ${TTL_ATTRIBUTE}`,
+    );
+  }
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    }),
+  );
+  return true;
+};
+
+/**
+ * Creates the store's table (on-demand billing unless told otherwise), waits until it is
+ * ACTIVE, and enables TTL when asked.
+ */
 export const createTable = async (
   client: TableClient,
   options: CreateTableOptions,
@@ -146,7 +193,94 @@ export const createTable = async (
   const schema = getTableSchema(options.tableName, options);
   await client.send(new CreateTableCommand(schema));
   await waitForTable(client, options.tableName, { maxWaitSeconds: options.maxWaitSeconds });
+  if (options.ttl) await enableTtl(client, options.tableName);
   return schema;
+};
+
+/** What `ensureTable` changed, in order. Empty when the table was already complete. */
+export type TableChange =
+  | { readonly kind: "createdTable"; readonly tableName: string }
+  | { readonly kind: "createdIndex"; readonly indexName: string }
+  | { readonly kind: "enabledTtl"; readonly attributeName: string };
+
+const keyText = (keys: readonly KeySchemaElement[] | undefined): string =>
+  (keys ?? []).map((k) => `${k.AttributeName} ${k.KeyType}`).join(", ");
+
+/** Why an existing table cannot serve the store, or `undefined` when it can. */
+export const tableMismatch = (table: TableDescription, schema: TableSchema): string | undefined => {
+  if (keyText(table.KeySchema) !== keyText(schema.KeySchema)) {
+    return `its key schema is (${keyText(table.KeySchema)}), the store needs (${keyText(schema.KeySchema)})`;
+  }
+  const types = new Map(
+    (table.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]),
+  );
+  for (const key of schema.KeySchema ?? []) {
+    if (types.get(key.AttributeName) !== "S") {
+      return `its key attribute ${key.AttributeName} must be a string (S)`;
+    }
+  }
+  for (const wanted of schema.GlobalSecondaryIndexes ?? []) {
+    const found = table.GlobalSecondaryIndexes?.find((i) => i.IndexName === wanted.IndexName);
+    if (found !== undefined && keyText(found.KeySchema) !== keyText(wanted.KeySchema)) {
+      return `its index ${wanted.IndexName} has keys (${keyText(found.KeySchema)}), the store needs (${keyText(wanted.KeySchema)})`;
+    }
+  }
+  return undefined;
+};
+
+/**
+ * Makes sure the store's table exists and is complete: creates it when missing; on an
+ * existing table, adds each missing index (one `UpdateTable` per index, as DynamoDB
+ * requires) and enables TTL when asked, waiting until everything is ACTIVE. Refuses a table
+ * whose keys cannot serve the store. Idempotent: safe at every start.
+ */
+export const ensureTable = async (
+  client: TableClient,
+  options: CreateTableOptions,
+): Promise<TableChange[]> => {
+  const schema = getTableSchema(options.tableName, options);
+  const wait = () =>
+    waitForTable(client, options.tableName, { maxWaitSeconds: options.maxWaitSeconds });
+  let table: TableDescription | undefined;
+  try {
+    table = (await describe(client, options.tableName)).Table;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  const changes: TableChange[] = [];
+  if (table === undefined) {
+    await createTable(client, { ...options, ttl: false });
+    changes.push({ kind: "createdTable", tableName: options.tableName });
+  } else {
+    const mismatch = tableMismatch(table, schema);
+    if (mismatch !== undefined) {
+      throw new ConfigurationError(
+        "table.invalid",
+        `table ${options.tableName} cannot serve the saga store: ${mismatch}`,
+      );
+    }
+    await wait();
+    const existing = new Set(table.GlobalSecondaryIndexes?.map((i) => i.IndexName));
+    for (const index of schema.GlobalSecondaryIndexes ?? []) {
+      if (existing.has(index.IndexName)) continue;
+      const keyNames = new Set(index.KeySchema?.map((k) => k.AttributeName));
+      await client.send(
+        new UpdateTableCommand({
+          TableName: options.tableName,
+          AttributeDefinitions: schema.AttributeDefinitions?.filter((a) =>
+            keyNames.has(a.AttributeName),
+          ),
+          GlobalSecondaryIndexUpdates: [{ Create: index }],
+        }),
+      );
+      await wait();
+      changes.push({ kind: "createdIndex", indexName: index.IndexName! });
+    }
+  }
+  if (options.ttl && (await enableTtl(client, options.tableName))) {
+    changes.push({ kind: "enabledTtl", attributeName: TTL_ATTRIBUTE });
+  }
+  return changes;
 };
 
 /** Deletes the table and waits until it is gone. A missing table is not an error. */
