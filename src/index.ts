@@ -56,9 +56,11 @@ export {
 export {
   decodeSagaItem,
   encodeState,
-  findDates,
+  MAX_STATE_DEPTH,
+  prepareState,
   type EncodedState,
   type StateCodec,
+  type PreparedState,
   type StatePath,
 } from "./marshal.js";
 export * as keys from "./keys.js";

@@ -5,12 +5,13 @@
  * application's fields go to one JSON string, `state`. JSON because it is exact for every
  * finite double (DynamoDB numbers are not: 1e200 is rejected), because V8's JSON is far
  * cheaper than marshalling nested maps, and because its UTF-8 length is the item size.
- * JSON turns a Date into its ISO string; the paths of those Dates are kept in `stateDates`
- * so that reading brings back a `Date` with the exact millisecond.
+ * Each Date in it is written as its epoch milliseconds, and the paths of those Dates are
+ * kept in `stateDates`, so that reading brings back a `Date` with the exact millisecond.
  *
  * Before anything is written, one walk over the state rejects what JSON would silently
  * change: NaN/Infinity, BigInt, functions, symbols, Map/Set and other class instances,
- * invalid Dates, `undefined` in arrays and circular references.
+ * invalid Dates, `undefined` in arrays, circular references (and nesting deeper than
+ * `MAX_STATE_DEPTH`).
  */
 import type * as t from "io-ts";
 import type { SagaState, SagaStateMetadata } from "./contract.js";
@@ -51,71 +52,115 @@ const formatPath = (path: StatePath): string =>
     ? "state"
     : "state" + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("");
 
-/**
- * Walks the application part of a state; returns the paths of its Dates, or throws
- * `InvalidStateError` naming the first value JSON would not bring back unchanged.
- */
-export const findDates = (value: unknown, init: SagaStoreErrorInit): StatePath[] => {
-  const dates: StatePath[] = [];
+/** A value ready for `JSON.stringify`, and where its Dates were. */
+export interface PreparedState {
+  /** The value with every Date replaced by its epoch milliseconds (unchanged parts shared). */
+  readonly value: unknown;
+  /** Paths of the Dates that were replaced. */
+  readonly dates: StatePath[];
+}
+
+/** Nesting deeper than this is refused (and is where a circular reference is looked for). */
+export const MAX_STATE_DEPTH = 256;
+
+/** The path of a circular reference inside `root`, if there is one. */
+const findCycle = (root: unknown): StatePath | undefined => {
   const ancestors = new Set<object>();
   const path: Array<string | number> = [];
+  const visit = (node: unknown): boolean => {
+    if (typeof node !== "object" || node === null) return false;
+    if (ancestors.has(node)) return true;
+    ancestors.add(node);
+    for (const key of Object.keys(node)) {
+      path.push(Array.isArray(node) ? Number(key) : key);
+      if (visit((node as Record<string, unknown>)[key])) return true;
+      path.pop();
+    }
+    ancestors.delete(node);
+    return false;
+  };
+  return visit(root) ? path : undefined;
+};
 
-  const fail = (problem: string): never => {
-    throw new InvalidStateError(`${formatPath(path)} ${problem}`, init);
+/**
+ * Walks the application part of a state: throws `InvalidStateError` naming the first value
+ * JSON would not bring back unchanged, and replaces each Date by its epoch milliseconds,
+ * copying only the objects and arrays on the way to a Date. (Letting `JSON.stringify` call
+ * `toJSON` costs an ISO formatting per Date and pushes V8 off its fast path.)
+ */
+export const prepareState = (input: unknown, init: SagaStoreErrorInit): PreparedState => {
+  const dates: StatePath[] = [];
+  const path: Array<string | number> = [];
+
+  const fail = (problem: string, at: StatePath = path): never => {
+    throw new InvalidStateError(`${formatPath(at)} ${problem}`, init);
   };
 
-  const visit = (node: unknown, inArray: boolean): void => {
+  const visit = (node: unknown, inArray: boolean): unknown => {
     switch (typeof node) {
       case "string":
       case "boolean":
-        return;
+        return node;
       case "number":
         if (!Number.isFinite(node)) fail(`is ${node}, which JSON cannot hold`);
-        return;
+        return node;
       case "undefined":
         // An undefined property is left out, as JSON does, and reads back as undefined;
         // an undefined array slot would come back as null, so it is refused.
         if (inArray) fail("is undefined inside an array");
-        return;
+        return node;
       case "object":
         break;
       default:
         return fail(`is a ${typeof node}, which cannot be stored`);
     }
-    if (node === null) return;
+    if (node === null) return node;
     if (node instanceof Date) {
-      if (Number.isNaN(node.getTime())) fail("is an invalid Date");
+      const time = node.getTime();
+      if (Number.isNaN(time)) fail("is an invalid Date");
       dates.push(path.slice());
-      return;
+      return time;
     }
-    if (ancestors.has(node)) fail("is a circular reference");
-    const isArray = Array.isArray(node);
-    if (!isArray) {
-      const proto: unknown = Object.getPrototypeOf(node);
-      if (proto !== Object.prototype && proto !== null) {
-        fail(`is a ${describeType(node)}; only plain objects, arrays and Dates can be stored`);
-      }
+    // A depth check instead of tracking ancestors keeps the common case fast; only past the
+    // limit is the (rare) circular reference told apart from plain deep nesting.
+    if (path.length >= MAX_STATE_DEPTH) {
+      const cycle = findCycle(input);
+      if (cycle !== undefined) fail("is a circular reference", cycle);
+      fail(`is nested deeper than ${MAX_STATE_DEPTH} levels`);
     }
-    ancestors.add(node);
-    if (isArray) {
+    if (Array.isArray(node)) {
+      let items: unknown[] | undefined;
       for (let i = 0; i < node.length; i++) {
         path.push(i);
-        visit(node[i], true);
+        const next = visit(node[i], true);
         path.pop();
+        if (next !== node[i]) (items ??= node.slice())[i] = next;
       }
-    } else {
-      const record = node as Record<string, unknown>;
-      for (const key in record) {
-        path.push(key);
-        visit(record[key], false);
-        path.pop();
+      return items ?? node;
+    }
+    const proto: unknown = Object.getPrototypeOf(node);
+    if (proto !== Object.prototype && proto !== null) {
+      fail(`is a ${describeType(node)}; only plain objects, arrays and Dates can be stored`);
+    }
+    const record = node as Record<string, unknown>;
+    let copy: Record<string, unknown> | undefined;
+    for (const key in record) {
+      path.push(key);
+      const next = visit(record[key], false);
+      path.pop();
+      if (next !== record[key]) {
+        copy ??= { ...record };
+        // A key named "__proto__" must stay a plain property, not set the prototype.
+        if (key === "__proto__")
+          Object.defineProperty(copy, key, { value: next, enumerable: true });
+        else copy[key] = next;
       }
     }
-    ancestors.delete(node);
+    return copy ?? node;
   };
 
-  visit(value, false);
-  return dates;
+  const value = visit(input, false);
+  return { value, dates };
 };
 
 const isoOrNull = (value: Date | null): string | null =>
@@ -142,11 +187,11 @@ export const encodeState = <TState extends SagaState>(
     if (checked._tag === "Left") throw new InvalidStateError(report(checked), init);
   }
   const { metadata, ...application } = state;
-  const dates = findDates(application, init);
+  const prepared = prepareState(application, init);
   return {
     metadata: encodeMetadata(metadata),
-    state: JSON.stringify(application),
-    stateDates: dates.length === 0 ? undefined : JSON.stringify(dates),
+    state: JSON.stringify(prepared.value),
+    stateDates: prepared.dates.length === 0 ? undefined : JSON.stringify(prepared.dates),
     isCompleted: metadata.isCompleted,
     version: metadata.version,
   };
@@ -182,9 +227,9 @@ const setAtPath = (root: unknown, path: StatePath): boolean => {
     node = next as Record<string | number, unknown>;
   }
   const last = path[path.length - 1]!;
-  const iso = node[last];
-  if (typeof iso !== "string") return false;
-  const date = new Date(iso);
+  const stored = node[last];
+  if (typeof stored !== "number") return false;
+  const date = new Date(stored);
   if (Number.isNaN(date.getTime())) return false;
   node[last] = date;
   return true;
@@ -226,7 +271,9 @@ export const decodeSagaItem = <TState extends SagaState>(
   for (const field of OPTIONAL_METADATA) {
     if (item[field] !== undefined) metadata[field] = item[field];
   }
-  const state = { ...(application as object), metadata } as unknown as TState;
+  // `application` was just parsed and belongs to no one else: attach the metadata in place.
+  (application as Record<string, unknown>).metadata = metadata;
+  const state = application as unknown as TState;
   if (stateCodec === undefined) return { state, item };
   const checked = stateCodec.decode(state);
   if (checked._tag === "Left") {

@@ -158,7 +158,7 @@ describe("encode → item → decode round trip", () => {
       isCompleted: false,
       createdAt: "2024-05-01T10:00:00.123Z",
       updatedAt: "2024-05-01T10:00:05.456Z",
-      state: '{"dueAt":"2024-06-01T00:00:00.000Z","n":1}',
+      state: '{"dueAt":1717200000000,"n":1}', // Dates as epoch milliseconds
       stateDates: '[["dueAt"]]',
     });
     expect(JSON.parse(item.state as string)).not.toHaveProperty("metadata");

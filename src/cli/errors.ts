@@ -1,0 +1,98 @@
+/**
+ * How the command-line tool fails: exit codes, its own errors, and the one line it prints
+ * for any failure (store errors, AWS errors, anything else).
+ */
+import { SagaStoreError } from "../errors.js";
+
+/** Process exit codes of the tool. */
+export const ExitCode = {
+  /** The command did what it was asked. */
+  ok: 0,
+  /** The command failed: AWS refused, the store raised an error, the saga was not found. */
+  failure: 1,
+  /** The command line was wrong: unknown command or option, bad value, missing option. */
+  usage: 2,
+} as const;
+
+/** One of the `ExitCode` values. */
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** A failure the tool reports with a message of its own and an exit code. */
+export class CliError extends Error {
+  readonly exitCode: ExitCode;
+
+  constructor(message: string, exitCode: ExitCode = ExitCode.failure) {
+    super(message);
+    this.name = "CliError";
+    this.exitCode = exitCode;
+  }
+}
+
+/** A command line that cannot be run as given (exit code 2). */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+    this.name = "UsageError";
+  }
+}
+
+interface ErrorShape {
+  readonly name?: unknown;
+  readonly message?: unknown;
+  readonly cause?: unknown;
+  readonly $metadata?: unknown;
+}
+
+const shape = (error: unknown): ErrorShape =>
+  typeof error === "object" && error !== null ? (error as ErrorShape) : {};
+
+const isTableMissing = (error: unknown): boolean =>
+  shape(error).name === "ResourceNotFoundException";
+
+/** `Name: message` of an AWS error, or the message of any other error. */
+const plain = (error: unknown): string => {
+  const { name, message, $metadata } = shape(error);
+  if (typeof message !== "string") return String(error);
+  return $metadata !== undefined && typeof name === "string" ? `${name}: ${message}` : message;
+};
+
+const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim();
+
+/** What the tool knows when it reports a failure. */
+export interface ErrorContext {
+  /** The table the command worked on. */
+  readonly tableName?: string;
+}
+
+/**
+ * The exit code of a failure: a `CliError`'s own, `ExitCode.failure` for everything else.
+ */
+export const exitCodeOf = (error: unknown): ExitCode =>
+  error instanceof CliError ? error.exitCode : ExitCode.failure;
+
+/**
+ * One line that says what went wrong, without a stack trace: a missing table is named as
+ * such, a store error keeps its message and adds its `code`, an AWS error its name.
+ */
+export const errorLine = (error: unknown, context: ErrorContext = {}): string => {
+  const cause = error instanceof SagaStoreError ? error.cause : error;
+  if (isTableMissing(cause)) {
+    const table = context.tableName === undefined ? "the table" : `table "${context.tableName}"`;
+    return oneLine(`${table} does not exist (${plain(cause)})`);
+  }
+  if (error instanceof SagaStoreError) return oneLine(`${error.message} [${error.code}]`);
+  return oneLine(plain(error));
+};
+
+/** Stack traces of an error and of each of its causes, for `--debug`. */
+export const debugDetails = (error: unknown): string => {
+  const parts: string[] = [];
+  const seen = new Set<unknown>();
+  for (let current = error; current !== undefined && !seen.has(current); ) {
+    seen.add(current);
+    const stack = current instanceof Error ? current.stack : undefined;
+    parts.push((parts.length === 0 ? "" : "caused by: ") + (stack ?? String(current)));
+    current = shape(current).cause;
+  }
+  return parts.join("\n");
+};
