@@ -23,6 +23,7 @@ import {
   type TableNames,
 } from "./commands.js";
 import { loadRetryableErrors } from "./core-link.js";
+import { DynamoDBRequestError } from "./errors.js";
 import { attribute } from "./failures.js";
 import type { Perform } from "./request.js";
 
@@ -95,11 +96,13 @@ const executeAll = async (
 ): Promise<CleanupVictim[]> => {
   const done: CleanupVictim[] = [];
   let pending = victims;
+  let lastFailure: Error | undefined;
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt === MAX_ATTEMPTS) {
       const { TransientError } = await loadRetryableErrors();
       throw new TransientError(
         `deleteCompletedBefore of saga "${sagaName}": ${pending.length} deletes still unprocessed after ${MAX_ATTEMPTS} attempts`,
+        lastFailure,
       );
     }
     if (attempt > 0) await backoff(attempt);
@@ -107,14 +110,25 @@ const executeAll = async (
     const responses = out.Responses ?? [];
     const retry: CleanupVictim[] = [];
     pending.forEach((victim, i) => {
-      const code = responses[i]?.Error?.Code;
-      if (code === undefined && responses[i] !== undefined) done.push(victim);
-      else if (code === undefined || RETRYABLE_STATEMENT_CODES.has(code)) retry.push(victim);
-      else if (code !== "ConditionalCheckFailed") {
-        throw Object.assign(new Error(`${code}: ${responses[i]?.Error?.Message ?? ""}`), {
-          name: code,
+      const error = responses[i]?.Error;
+      const code = error?.Code;
+      if (responses[i] !== undefined && code === undefined) {
+        done.push(victim);
+        return;
+      }
+      if (code === "ConditionalCheckFailed") return;
+      const failure = Object.assign(new Error(error?.Message ?? "no response for this statement"), {
+        name: code ?? "MissingResponse",
+      });
+      if (code !== undefined && !RETRYABLE_STATEMENT_CODES.has(code)) {
+        throw new DynamoDBRequestError("deleteCompletedBefore", {
+          sagaName,
+          sagaId: victim.sagaId,
+          cause: failure,
         });
       }
+      lastFailure = failure;
+      retry.push(victim);
     });
     pending = retry;
   }
@@ -132,8 +146,11 @@ export const deleteCompletedBefore = async (
   const limit = limiter(concurrency);
   let deleted = 0;
   let scanned = 0;
+  // Set on the first failure, so that the other segments stop instead of running on.
+  let stopped = false;
 
   const deleteBatch = async (victims: readonly CleanupVictim[]): Promise<void> => {
+    if (stopped) return;
     const gone = await executeAll(
       ctx,
       sagaName,
@@ -156,6 +173,7 @@ export const deleteCompletedBefore = async (
   const scanSegment = async (index: number): Promise<void> => {
     let startKey: Record<string, unknown> | undefined;
     do {
+      if (stopped) return;
       const page = await limit(() =>
         ctx.perform(
           new ScanCommand(
@@ -184,6 +202,15 @@ export const deleteCompletedBefore = async (
     } while (startKey !== undefined);
   };
 
-  await Promise.all(Array.from({ length: segments }, (_, i) => scanSegment(i)));
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: segments }, (_, i) =>
+      scanSegment(i).catch((error: unknown) => {
+        stopped = true;
+        throw error;
+      }),
+    ),
+  );
+  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+  if (failure !== undefined) throw failure.reason;
   return deleted;
 };

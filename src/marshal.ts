@@ -3,7 +3,8 @@
  *
  * Metadata goes to top-level attributes (conditions and indexes need them); the
  * application's fields go to one JSON string, `state`. JSON because it is exact for every
- * finite double (DynamoDB numbers are not: 1e200 is rejected), because V8's JSON is far
+ * finite double but -0, which comes back as 0 (DynamoDB numbers are not: 1e200 is
+ * rejected), because V8's JSON is far
  * cheaper than marshalling nested maps, and because its UTF-8 length is the item size.
  * Each Date in it is written as its epoch milliseconds, and the paths of those Dates are
  * kept in `stateDates`, so that reading brings back a `Date` with the exact millisecond.

@@ -14,6 +14,7 @@ import {
   type DescribeTableCommandOutput,
   type DescribeTimeToLiveCommandOutput,
   type KeySchemaElement,
+  type Projection,
   type TableDescription,
 } from "@aws-sdk/client-dynamodb";
 import { DEFAULT_INDEX_NAMES } from "./store.js";
@@ -206,6 +207,17 @@ export type TableChange =
 const keyText = (keys: readonly KeySchemaElement[] | undefined): string =>
   (keys ?? []).map((k) => `${k.AttributeName} ${k.KeyType}`).join(", ");
 
+/** Attributes `wanted` projects that `found` does not (`["all attributes"]` for ALL). */
+const missingProjection = (
+  found: Projection | undefined,
+  wanted: Projection | undefined,
+): string[] => {
+  if (found?.ProjectionType === "ALL") return [];
+  if (wanted?.ProjectionType === "ALL") return ["all attributes"];
+  const have = new Set(found?.ProjectionType === "INCLUDE" ? found.NonKeyAttributes : []);
+  return (wanted?.NonKeyAttributes ?? []).filter((name) => !have.has(name));
+};
+
 /** Why an existing table cannot serve the store, or `undefined` when it can. */
 export const tableMismatch = (table: TableDescription, schema: TableSchema): string | undefined => {
   if (keyText(table.KeySchema) !== keyText(schema.KeySchema)) {
@@ -221,8 +233,13 @@ export const tableMismatch = (table: TableDescription, schema: TableSchema): str
   }
   for (const wanted of schema.GlobalSecondaryIndexes ?? []) {
     const found = table.GlobalSecondaryIndexes?.find((i) => i.IndexName === wanted.IndexName);
-    if (found !== undefined && keyText(found.KeySchema) !== keyText(wanted.KeySchema)) {
+    if (found === undefined) continue;
+    if (keyText(found.KeySchema) !== keyText(wanted.KeySchema)) {
       return `its index ${wanted.IndexName} has keys (${keyText(found.KeySchema)}), the store needs (${keyText(wanted.KeySchema)})`;
+    }
+    const missing = missingProjection(found.Projection, wanted.Projection);
+    if (missing.length > 0) {
+      return `its index ${wanted.IndexName} does not project ${missing.join(", ")}`;
     }
   }
   return undefined;

@@ -40,7 +40,10 @@ export interface TableReport {
   /** `PAY_PER_REQUEST` or `PROVISIONED`. */
   readonly billingMode: string;
   /** Read and write capacity units of a provisioned table. */
-  readonly provisioned?: { readonly readCapacityUnits: number; readonly writeCapacityUnits: number };
+  readonly provisioned?: {
+    readonly readCapacityUnits: number;
+    readonly writeCapacityUnits: number;
+  };
   readonly keySchema: readonly KeyReport[];
   readonly indexes: readonly IndexReport[];
   /** Approximate: DynamoDB updates it about every six hours. */
@@ -101,12 +104,14 @@ export const tableReport = (
         }
       : {}),
     keySchema: keys(table.KeySchema),
-    indexes: (table.GlobalSecondaryIndexes ?? []).map((index) => ({
-      indexName: index.IndexName ?? "?",
-      status: index.IndexStatus ?? "?",
-      keySchema: keys(index.KeySchema),
-      ...projection(index.Projection),
-    })),
+    indexes: [...(table.GlobalSecondaryIndexes ?? [])]
+      .sort((a, b) => (a.IndexName ?? "").localeCompare(b.IndexName ?? ""))
+      .map((index) => ({
+        indexName: index.IndexName ?? "?",
+        status: index.IndexStatus ?? "?",
+        keySchema: keys(index.KeySchema),
+        ...projection(index.Projection),
+      })),
     itemCount: table.ItemCount ?? null,
     sizeBytes: table.TableSizeBytes ?? null,
     createdAt: table.CreationDateTime?.toISOString() ?? null,

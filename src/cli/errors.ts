@@ -53,7 +53,30 @@ const isTableMissing = (error: unknown): boolean =>
 const plain = (error: unknown): string => {
   const { name, message, $metadata } = shape(error);
   if (typeof message !== "string") return String(error);
-  return $metadata !== undefined && typeof name === "string" ? `${name}: ${message}` : message;
+  const unwrapped = message.replace(/^AWS SDK error wrapper for (Error: )?/, "");
+  if (unwrapped !== message) return unwrapped;
+  return $metadata !== undefined && typeof name === "string" && name !== "Error"
+    ? `${name}: ${message}`
+    : message;
+};
+
+/** Node's codes of a connection that could not be made or was lost. */
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+const isNetworkFailure = (error: unknown): boolean => {
+  const { code, message } = shape(error) as { code?: unknown; message?: unknown };
+  if (typeof code === "string") return NETWORK_CODES.has(code);
+  // The SDK wraps an error from another realm (a test VM) in a plain Error without the code.
+  const named = typeof message === "string" ? /\b(E[A-Z_]+)\b/.exec(message)?.[1] : undefined;
+  return named !== undefined && NETWORK_CODES.has(named);
 };
 
 const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim();
@@ -62,6 +85,10 @@ const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim();
 export interface ErrorContext {
   /** The table the command worked on. */
   readonly tableName?: string;
+  /** The endpoint it talked to (`--endpoint`). */
+  readonly endpoint?: string;
+  /** The region it talked to (`--region`). */
+  readonly region?: string;
 }
 
 /**
@@ -71,14 +98,26 @@ export const exitCodeOf = (error: unknown): ExitCode =>
   error instanceof CliError ? error.exitCode : ExitCode.failure;
 
 /**
- * One line that says what went wrong, without a stack trace: a missing table is named as
- * such, a store error keeps its message and adds its `code`, an AWS error its name.
+ * One line that says what went wrong, without a stack trace: a missing table, an
+ * unreachable endpoint and missing credentials are named as such, a store error keeps its
+ * message and adds its `code`, an AWS error its name.
  */
 export const errorLine = (error: unknown, context: ErrorContext = {}): string => {
-  const cause = error instanceof SagaStoreError ? error.cause : error;
+  // The store wraps AWS errors (DynamoDBRequestError, TransientError): look at the cause too.
+  const inner = shape(error).cause;
+  const cause = [error, inner].find((e) => isTableMissing(e) || isNetworkFailure(e)) ?? error;
   if (isTableMissing(cause)) {
     const table = context.tableName === undefined ? "the table" : `table "${context.tableName}"`;
     return oneLine(`${table} does not exist (${plain(cause)})`);
+  }
+  if (isNetworkFailure(cause)) {
+    const where = context.endpoint ?? `the endpoint of region ${context.region ?? "?"}`;
+    return oneLine(`cannot reach DynamoDB at ${where} (${plain(cause)})`);
+  }
+  if (shape(cause).name === "CredentialsProviderError") {
+    return oneLine(
+      `${plain(cause)}: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (DynamoDB Local accepts any)`,
+    );
   }
   if (error instanceof SagaStoreError) return oneLine(`${error.message} [${error.code}]`);
   return oneLine(plain(error));
@@ -88,7 +127,7 @@ export const errorLine = (error: unknown, context: ErrorContext = {}): string =>
 export const debugDetails = (error: unknown): string => {
   const parts: string[] = [];
   const seen = new Set<unknown>();
-  for (let current = error; current !== undefined && !seen.has(current); ) {
+  for (let current = error; current !== undefined && !seen.has(current);) {
     seen.add(current);
     const stack = current instanceof Error ? current.stack : undefined;
     parts.push((parts.length === 0 ? "" : "caused by: ") + (stack ?? String(current)));

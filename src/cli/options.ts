@@ -85,7 +85,9 @@ export const checkGlobalOptions = (options: GlobalOptions): void => {
     }
   }
   if (!/^[a-z0-9-]+$/.test(options.region)) {
-    throw new UsageError(`--region must be an AWS region like us-east-1, got ${JSON.stringify(options.region)}`);
+    throw new UsageError(
+      `--region must be an AWS region like us-east-1, got ${JSON.stringify(options.region)}`,
+    );
   }
   if (options.endpoint !== undefined) {
     let url: URL | undefined;

@@ -32,7 +32,7 @@ const startFolder = (): string => {
  * when there is none.
  */
 export const packageVersion = (from: string = startFolder()): string => {
-  for (let folder = from; ; ) {
+  for (let folder = from; ;) {
     const manifest = readManifest(join(folder, "package.json"));
     if (manifest?.name === PACKAGE_NAME && typeof manifest.version === "string") {
       return manifest.version;

@@ -1,0 +1,95 @@
+/** `cleanup`: deletes the completed sagas of a name that completed longer ago than a duration. */
+import { ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { type Command, Option } from "commander";
+import { cleanupScanInput, type TableNames } from "../../commands.js";
+import { assertKeyParts } from "../../keys.js";
+import { withConnection } from "../context.js";
+import type { CliIO } from "../io.js";
+import { parseDuration, positiveInteger, type GlobalOptions } from "../options.js";
+import { progressReporter } from "../progress.js";
+
+interface CleanupFlags {
+  readonly saga: string;
+  /** Milliseconds. */
+  readonly olderThan: number;
+  readonly concurrency?: number;
+  readonly segments?: number;
+  readonly dryRun?: boolean;
+}
+
+/**
+ * How many sagas a cleanup with this cutoff would delete now: the same scan of the cleanup
+ * index, with the same filter (`completedAt` before the cutoff), that
+ * `deleteCompletedBefore` runs, without the deletes.
+ */
+export const countCleanupCandidates = async (
+  docClient: DynamoDBDocumentClient,
+  names: TableNames,
+  sagaName: string,
+  before: Date,
+): Promise<number> => {
+  assertKeyParts({ sagaName }, { sagaName });
+  let count = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await docClient.send(
+      new ScanCommand(cleanupScanInput(names, sagaName, before, { index: 0, total: 1 }, startKey)),
+    );
+    count += page.Items?.length ?? 0;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  return count;
+};
+
+const plural = (n: number) => (n === 1 ? "saga" : "sagas");
+
+/** Adds the `cleanup` command to `program`. */
+export const addCleanupCommand = (program: Command, io: CliIO): void => {
+  program
+    .command("cleanup")
+    .description("delete the completed sagas of a name that completed before a cutoff")
+    .requiredOption("--saga <name>", "saga name")
+    .addOption(
+      new Option(
+        "--older-than <duration>",
+        "delete sagas completed longer ago than this: 30d, 12h, 90m, 45s",
+      )
+        .argParser(parseDuration)
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option("--concurrency <n>", "requests in flight at once (default 16)").argParser(
+        positiveInteger(1000),
+      ),
+    )
+    .addOption(
+      new Option("--segments <n>", "parallel scan segments (default 4)").argParser(
+        positiveInteger(1000),
+      ),
+    )
+    .option("--dry-run", "count the sagas that would be deleted; delete nothing")
+    .action(async (_flags: unknown, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions & CleanupFlags>();
+      const before = new Date(Date.now() - options.olderThan);
+      const what = `of ${options.saga} completed before ${before.toISOString()}`;
+      await withConnection(options, async ({ docClient, store, names }) => {
+        if (options.dryRun === true) {
+          const count = await countCleanupCandidates(docClient, names, options.saga, before);
+          io.stdout(`would delete ${count} ${plural(count)} ${what} (dry run)\n`);
+          return;
+        }
+        const progress = progressReporter(io.progressStream, `cleanup ${options.saga}`);
+        let deleted: number;
+        try {
+          deleted = await store.deleteCompletedBefore(options.saga, before, {
+            ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+            ...(options.segments === undefined ? {} : { segments: options.segments }),
+            onProgress: (report) => progress.update(report),
+          });
+        } finally {
+          progress.stop();
+        }
+        io.stdout(`deleted ${deleted} ${plural(deleted)} ${what}\n`);
+      });
+    });
+};
