@@ -1,0 +1,487 @@
+/** The operator command line (`saga-store-dynamodb`), run in-process on DynamoDB Local. */
+import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
+import {
+  createDynamoDBSagaStore,
+  getTableSchema,
+  sendVia,
+  type DynamoDBSagaStoreFunctions,
+} from "../../src";
+import { run } from "../../src/cli/program";
+import type { CliIO } from "../../src/cli/io";
+import { createLocalTable, type LocalTable } from "../support/local-table";
+import { nextVersion, orderState, startMetadata, type OrderState } from "../support/states";
+
+const ROOT = join(__dirname, "..", "..");
+const BIN = join(ROOT, "dist", "cjs", "cli", "main.js");
+
+/** What one run of the tool did. */
+interface Outcome {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const endpoint = (): string => {
+  const value = process.env.DYNAMODB_ENDPOINT;
+  if (value === undefined)
+    throw new Error("DYNAMODB_ENDPOINT is not set: run jest's integration project");
+  return value;
+};
+
+/** Runs the tool with captured output, against DynamoDB Local unless `--endpoint` is given. */
+const cli = async (args: readonly string[], extra: Partial<CliIO> = {}): Promise<Outcome> => {
+  let stdout = "";
+  let stderr = "";
+  const code = await run(
+    ["node", "saga-store-dynamodb", "--endpoint", endpoint(), "--region", "local", ...args],
+    {
+      stdout: (text) => void (stdout += text),
+      stderr: (text) => void (stderr += text),
+      ...extra,
+    },
+  );
+  return { code, stdout, stderr };
+};
+
+const STACK_LINE = /^\s+at /m;
+const savedEnv = { ...process.env };
+let table: LocalTable;
+let store: DynamoDBSagaStoreFunctions<OrderState>;
+const clock = { now: new Date() };
+
+beforeAll(async () => {
+  // DynamoDB Local checks no credentials, but the SDK needs some to sign requests.
+  process.env.AWS_ACCESS_KEY_ID = "local";
+  process.env.AWS_SECRET_ACCESS_KEY = "local";
+  delete process.env.SAGA_TABLE;
+  table = await createLocalTable();
+  store = createDynamoDBSagaStore<OrderState>({
+    send: sendVia(table.docClient),
+    tableName: table.tableName,
+    clock: () => clock.now,
+  });
+});
+afterAll(async () => {
+  await table.drop();
+  process.env = savedEnv;
+});
+
+describe("table", () => {
+  it("schema prints getTableSchema as JSON, without a request", async () => {
+    const out = await cli([
+      "--endpoint",
+      "http://127.0.0.1:9", // nothing listens there: any request would fail
+      "--table",
+      "orders",
+      "--cleanup-index",
+      "Cleanup",
+      "table",
+      "schema",
+      "--provisioned",
+      "5,7",
+    ]);
+    expect(out).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(out.stdout)).toEqual(
+      getTableSchema("orders", {
+        cleanupIndexName: "Cleanup",
+        billingMode: "PROVISIONED",
+        provisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 7 },
+      }),
+    );
+  });
+
+  it("ensure creates a missing table with TTL, then finds it complete; describe reports it; delete needs --yes", async () => {
+    const name = `cli-${randomUUID()}`;
+    const created = await cli(["--table", name, "table", "ensure", "--ttl"]);
+    expect(created).toEqual({
+      code: 0,
+      stdout: `created table ${name}\nenabled TTL on expiresAt\n`,
+      stderr: "",
+    });
+    expect(await cli(["--table", name, "table", "ensure", "--ttl"])).toEqual({
+      code: 0,
+      stdout: `table ${name} is complete\n`,
+      stderr: "",
+    });
+
+    const text = await cli(["--table", name, "table", "describe"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^table +${name}$`, "m"));
+    expect(text.stdout).toMatch(/^status +ACTIVE$/m);
+    expect(text.stdout).toMatch(/^key schema +PK \(HASH\), SK \(RANGE\)$/m);
+    expect(text.stdout).toMatch(
+      /^ +GSI1 +ACTIVE +GSI1PK \(HASH\), GSI1SK \(RANGE\); projection ALL$/m,
+    );
+    expect(text.stdout).toMatch(
+      /^ +GSI2 +ACTIVE +GSI2PK \(HASH\), GSI2SK \(RANGE\); projection INCLUDE/m,
+    );
+    expect(text.stdout).toMatch(/^items +0 /m);
+    expect(text.stdout).toMatch(/^ttl +ENABLED on expiresAt$/m);
+    expect(text.stdout).toMatch(/^store +ready$/m);
+
+    const json = await cli(["--table", name, "table", "describe", "--json"]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      tableName: name,
+      status: "ACTIVE",
+      billingMode: "PAY_PER_REQUEST",
+      keySchema: [
+        { attributeName: "PK", keyType: "HASH" },
+        { attributeName: "SK", keyType: "RANGE" },
+      ],
+      indexes: [
+        { indexName: "GSI1", status: "ACTIVE", projection: "ALL" },
+        {
+          indexName: "GSI2",
+          status: "ACTIVE",
+          projection: "INCLUDE",
+          nonKeyAttributes: ["sagaId", "correlationId", "completedAt"],
+        },
+      ],
+      itemCount: 0,
+      ttl: { status: "ENABLED", attributeName: "expiresAt" },
+      store: { ready: true, problems: [] },
+    });
+
+    const refused = await cli(["--table", name, "table", "delete"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe("");
+    expect(refused.stderr).toBe(
+      `error: refusing to delete table ${name} and every saga in it without --yes\n`,
+    );
+    await expect(
+      table.client.send(new DescribeTableCommand({ TableName: name })),
+    ).resolves.toBeDefined();
+
+    expect(await cli(["--table", name, "table", "delete", "--yes"])).toEqual({
+      code: 0,
+      stdout: `deleted table ${name}\n`,
+      stderr: "",
+    });
+    expect(await cli(["--table", name, "table", "delete", "--yes"])).toEqual({
+      code: 0,
+      stdout: `table ${name} does not exist; nothing to delete\n`,
+      stderr: "",
+    });
+  });
+
+  it("create makes a table; ensure adds an index it lacks; describe says what is missing", async () => {
+    const name = `cli-${randomUUID()}`;
+    expect(await cli(["--table", name, "table", "create", "--provisioned", "3,4"])).toEqual({
+      code: 0,
+      stdout: `created table ${name} (PROVISIONED)\n`,
+      stderr: "",
+    });
+    const again = await cli(["--table", name, "table", "create"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^error: ResourceInUseException: .+\n$/);
+    const described = JSON.parse(
+      (await cli(["--table", name, "table", "describe", "--json"])).stdout,
+    );
+    expect(described).toMatchObject({
+      billingMode: "PROVISIONED",
+      provisioned: { readCapacityUnits: 3, writeCapacityUnits: 4 },
+    });
+    await cli(["--table", name, "table", "delete", "--yes"]);
+
+    // A table made by hand, without the cleanup index.
+    const partial = getTableSchema(name);
+    await table.client.send(
+      new CreateTableCommand({
+        ...partial,
+        GlobalSecondaryIndexes: partial.GlobalSecondaryIndexes?.slice(0, 1),
+        AttributeDefinitions: partial.AttributeDefinitions?.filter(
+          (a) => !a.AttributeName?.startsWith("GSI2"),
+        ),
+      }),
+    );
+    const before = await cli(["--table", name, "table", "describe"]);
+    expect(before.stdout).toMatch(/^store +not ready: index GSI2 is missing$/m);
+    expect(await cli(["--table", name, "table", "ensure"])).toEqual({
+      code: 0,
+      stdout: "created index GSI2\n",
+      stderr: "",
+    });
+    const after = JSON.parse((await cli(["--table", name, "table", "describe", "--json"])).stdout);
+    expect(after.store).toEqual({ ready: true, problems: [] });
+    await cli(["--table", name, "table", "delete", "--yes"]);
+  });
+
+  it("an unknown table is one clear line and exit code 1; --debug adds the stack", async () => {
+    const name = `missing-${randomUUID()}`;
+    const out = await cli(["--table", name, "table", "describe"]);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toBe("");
+    expect(out.stderr).toMatch(
+      new RegExp(
+        `^error: table "${name}" does not exist \\(ResourceNotFoundException: [^\\n]+\\)\\n$`,
+      ),
+    );
+
+    const shown = await cli(["--table", name, "show", "--saga", "OrderSaga", "--id", "x-1"]);
+    expect(shown.code).toBe(1);
+    expect(shown.stderr).toMatch(
+      new RegExp(`^error: table "${name}" does not exist \\([^\\n]+\\)\\n$`),
+    );
+
+    const cleaned = await cli(["--table", name, "cleanup", "--saga", "S", "--older-than", "1d"]);
+    expect(cleaned.code).toBe(1);
+    expect(cleaned.stderr).toMatch(/^error: table "[^"]+" does not exist/);
+    expect(cleaned.stderr).not.toMatch(STACK_LINE);
+
+    const debug = await cli(["--debug", "--table", name, "table", "describe"]);
+    expect(debug.code).toBe(1);
+    expect(debug.stderr).toMatch(/^error: table .+ does not exist/);
+    expect(debug.stderr).toMatch(STACK_LINE);
+  });
+});
+
+describe("failures", () => {
+  it("an endpoint nothing answers on is one line naming it, exit code 1", async () => {
+    const out = await cli(["--endpoint", "http://127.0.0.1:9", "table", "describe"]);
+    expect(out).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: expect.stringMatching(
+        /^error: cannot reach DynamoDB at http:\/\/127\.0\.0\.1:9 \([^\n]*ECONNREFUSED[^\n]*\)\n$/,
+      ),
+    });
+  });
+});
+
+describe("show", () => {
+  it("prints a saga by id and by correlation id as JSON, Dates as ISO strings", async () => {
+    const state = orderState("order-show", startMetadata({ archivedAt: null }));
+    await store.insert("OrderSaga", "order-show", state);
+    const expected = JSON.parse(JSON.stringify(state));
+    expect(expected.placedAt).toBe("2026-11-25T12:34:56.789Z");
+
+    const byId = await cli([
+      "--table",
+      table.tableName,
+      "show",
+      "--saga",
+      "OrderSaga",
+      "--id",
+      state.metadata.sagaId,
+    ]);
+    expect(byId).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(byId.stdout)).toEqual(expected);
+    expect(byId.stdout).toBe(`${JSON.stringify(JSON.parse(byId.stdout), null, 2)}\n`);
+
+    const byCorrelation = await cli([
+      "show",
+      "--table",
+      table.tableName,
+      "--saga",
+      "OrderSaga",
+      "--correlation",
+      "order-show",
+    ]);
+    expect(byCorrelation).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(byCorrelation.stdout)).toEqual(expected);
+  });
+
+  it("says not found with exit code 1", async () => {
+    const byId = await cli([
+      "--table",
+      table.tableName,
+      "show",
+      "--saga",
+      "OrderSaga",
+      "--id",
+      "nope",
+    ]);
+    expect(byId).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `error: saga "OrderSaga" with id "nope" not found in table ${table.tableName}\n`,
+    });
+    const byCorrelation = await cli([
+      "--table",
+      table.tableName,
+      "show",
+      "--saga",
+      "OrderSaga",
+      "--correlation",
+      "nope",
+    ]);
+    expect(byCorrelation.code).toBe(1);
+    expect(byCorrelation.stderr).toMatch(
+      /^error: saga "OrderSaga" with correlation id "nope" not found/,
+    );
+  });
+
+  it("needs exactly one of --id and --correlation (exit code 2)", async () => {
+    const neither = await cli(["--table", table.tableName, "show", "--saga", "OrderSaga"]);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toMatch(/^error: show needs one of --id <sagaId> or --correlation/);
+    const both = await cli([
+      "--table",
+      table.tableName,
+      "show",
+      "--saga",
+      "OrderSaga",
+      "--id",
+      "a",
+      "--correlation",
+      "b",
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/cannot be used with option '--correlation/);
+    const noSaga = await cli(["--table", table.tableName, "show", "--id", "a"]);
+    expect(noSaga.code).toBe(2);
+    expect(noSaga.stderr).toMatch(/required option '--saga <name>' not specified/);
+  });
+
+  it("reports a store error by its message and code, exit code 1", async () => {
+    const out = await cli(["--table", table.tableName, "show", "--saga", "Bad#Name", "--id", "a"]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/^error: saga "Bad#Name" .+ \[key\.invalid\]\n$/);
+  });
+});
+
+describe("cleanup", () => {
+  const day = 86_400_000;
+  const complete = async (sagaName: string, orderId: string, at: Date) => {
+    clock.now = at;
+    const state = orderState(orderId);
+    await store.insert(sagaName, orderId, state);
+    await store.update(sagaName, nextVersion(state, {}, { isCompleted: true }), 0);
+    clock.now = new Date();
+    return state;
+  };
+
+  it("deletes completed sagas older than the duration, after a dry run that counts them", async () => {
+    const name = "CleanupCli";
+    const old = [];
+    for (let i = 0; i < 3; i++) {
+      old.push(await complete(name, `old-${i}`, new Date(Date.now() - (40 + i) * day)));
+    }
+    const recent = await complete(name, "recent", new Date(Date.now() - 2 * day));
+    const otherName = await complete(`${name}X`, "other", new Date(Date.now() - 60 * day));
+    const active = orderState("active");
+    await store.insert(name, "active", active);
+
+    const args = ["--table", table.tableName, "cleanup", "--saga", name, "--older-than", "30d"];
+    const dry = await cli([...args, "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(
+      /^would delete 3 sagas of CleanupCli completed before (\S+) \(dry run\)\n$/,
+    );
+    const cutoff = new Date(/before (\S+) /.exec(dry.stdout)![1]!);
+    expect(Math.abs(cutoff.getTime() - (Date.now() - 30 * day))).toBeLessThan(60_000);
+    for (const s of old) expect(await store.getById(name, s.metadata.sagaId)).not.toBeNull();
+
+    const out = await cli([...args, "--concurrency", "2", "--segments", "2"]);
+    expect(out).toMatchObject({ code: 0, stderr: "" });
+    expect(out.stdout).toMatch(
+      /^deleted 3 sagas of CleanupCli completed before \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\n$/,
+    );
+    for (const s of old) expect(await store.getById(name, s.metadata.sagaId)).toBeNull();
+    for (const s of [recent, active]) {
+      expect(await store.getById(name, s.metadata.sagaId)).not.toBeNull();
+    }
+    expect(await store.getById(`${name}X`, otherName.metadata.sagaId)).not.toBeNull();
+
+    const nothing = await cli(args);
+    expect(nothing.stdout).toMatch(/^deleted 0 sagas of CleanupCli/);
+  });
+
+  it("draws a progress bar on a terminal and clears it before the final line", async () => {
+    const name = "CleanupBar";
+    await complete(name, "bar-1", new Date(Date.now() - 3 * day));
+    let drawn = "";
+    const terminal = Object.assign(new PassThrough(), { isTTY: true, columns: 120 });
+    terminal.on("data", (chunk: Buffer) => (drawn += chunk.toString()));
+    const out = await cli(
+      ["--table", table.tableName, "cleanup", "--saga", name, "--older-than", "1d"],
+      { progressStream: terminal as unknown as NodeJS.WriteStream },
+    );
+    expect(out).toMatchObject({ code: 0, stderr: "" });
+    expect(out.stdout).toMatch(/^deleted 1 saga of CleanupBar completed before /);
+    expect(drawn).toContain(`cleanup ${name} [`);
+  });
+
+  it.each([
+    "30",
+    "30D",
+    "1.5d",
+    "-1d",
+    "+1d",
+    "0d",
+    "1d12h",
+    "30 d",
+    "d",
+    "",
+    "1w",
+    "99999999999d",
+  ])("rejects the duration %j with exit code 2", async (duration) => {
+    const out = await cli([
+      "--table",
+      table.tableName,
+      "cleanup",
+      "--saga",
+      "S",
+      "--older-than",
+      duration,
+    ]);
+    expect(out.code).toBe(2);
+    expect(out.stdout).toBe("");
+    expect(out.stderr).toMatch(/^error: option '--older-than <duration>' argument .+ is invalid/);
+  });
+
+  it("rejects a bad --concurrency and a missing --older-than with exit code 2", async () => {
+    const base = ["--table", table.tableName, "cleanup", "--saga", "S"];
+    expect((await cli([...base, "--older-than", "1d", "--concurrency", "0"])).code).toBe(2);
+    expect((await cli([...base, "--older-than", "1d", "--concurrency", "x"])).code).toBe(2);
+    const missing = await cli(base);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/required option '--older-than <duration>' not specified/);
+  });
+});
+
+describe("the command line", () => {
+  it("prints help and the version with exit code 0, and refuses usage errors with exit code 2", async () => {
+    const help = await cli(["cleanup", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: saga-store-dynamodb cleanup \[options\]/);
+    expect(help.stdout).toContain("--older-than <duration>");
+
+    const version = await cli(["--version"]);
+    const { version: expected } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    expect(version).toEqual({ code: 0, stdout: `${expected}\n`, stderr: "" });
+
+    for (const args of [[], ["table"], ["frobnicate"], ["table", "describe", "--bogus"]]) {
+      const out = await cli(args);
+      expect({ args, code: out.code }).toEqual({ args, code: 2 });
+      expect(out.stdout).toBe("");
+    }
+    const badTable = await cli(["--table", "x", "table", "schema"]);
+    expect(badTable.code).toBe(2);
+    expect(badTable.stderr).toMatch(/^error: --table must be a DynamoDB name/);
+    const badEndpoint = await cli(["--endpoint", "localhost:8000", "table", "describe"]);
+    expect(badEndpoint.code).toBe(2);
+  });
+
+  it("runs as the built bin: node dist/cjs/cli/main.js --help", () => {
+    if (!existsSync(BIN)) {
+      throw new Error(
+        `${BIN} is missing: run \`npm run build\` first (npm test builds before jest)`,
+      );
+    }
+    const out = spawnSync(process.execPath, [BIN, "--help"], { encoding: "utf8" });
+    expect(out.stderr).toBe("");
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(/^Usage: saga-store-dynamodb \[options\] \[command\]/);
+    for (const command of ["table", "show", "cleanup"]) {
+      expect(out.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
+    }
+    expect(readFileSync(BIN, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+  });
+});
