@@ -227,11 +227,7 @@ const tasksOf = (size) => {
     ["update", "floor", () => writeSend(new UpdateCommand(inputs.updateInput))],
     ["getById", "store", () => readStore.getById(SAGA_NAME, SAGA_ID)],
     ["getById", "floor", () => readSend(new GetCommand(inputs.getInput))],
-    [
-      "getByCorrelationId",
-      "store",
-      () => readStore.getByCorrelationId(SAGA_NAME, CORRELATION_ID),
-    ],
+    ["getByCorrelationId", "store", () => readStore.getByCorrelationId(SAGA_NAME, CORRELATION_ID)],
     [
       "getByCorrelationId",
       "floor",
@@ -272,54 +268,76 @@ const figuresOf = (task) => {
   };
 };
 
-/**
- * Runs the suite. `time` is the measuring budget per task in ms (40 tasks in all).
- * Returns one entry per size: its description and the figures of every task.
- */
-export const runCpuSuite = async ({ time = 400, warmupTime = 100, log = () => {} } = {}) => {
-  const sizes = [];
-  for (const spec of SIZES) sizes.push(await prepareSize(spec));
+/** The figures of the round whose median is the median of the rounds, with their range. */
+const middleRound = (rounds) => {
+  const sorted = [...rounds].sort((a, b) => a.p50 - b.p50);
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)];
+  return { ...middle, roundMin: sorted[0].p50, roundMax: sorted[sorted.length - 1].p50 };
+};
 
-  const results = [];
-  for (const size of sizes) {
+/**
+ * Runs the suite: `rounds` passes over every size (40 tasks per pass), each task measured
+ * for `time` ms after `warmupTime` ms of warm-up. Several short rounds, sizes interleaved,
+ * keep a burst of load from another process from spoiling a whole figure: each task reports
+ * the round with the median median (its p25/p75/p99 too), and the range of its round
+ * medians. Returns one entry per size: its description and the figures of every task.
+ */
+export const runCpuSuite = async ({
+  rounds = 3,
+  time = 150,
+  warmupTime = 50,
+  log = () => {},
+} = {}) => {
+  const sizes = [];
+  for (const spec of SIZES) {
+    const size = await prepareSize(spec);
     log(
       `${size.label}: state JSON ${size.jsonBytes} B (${size.lineItems} line items, ` +
         `${size.dates} Dates), stored state attribute ${size.storedStateBytes} B`,
     );
-    const bench = new Bench({
-      name: size.label,
-      time,
-      warmupTime,
-      retainSamples: true,
-      subtractTimerOverhead: true,
-      throws: true,
-    });
-    const tasks = tasksOf(size);
-    for (const [operation, kind, fn] of tasks) bench.add(`${operation} ${kind}`, fn);
-    await bench.run();
-    const figures = {};
-    for (const [operation, kind] of tasks) {
-      const task = bench.getTask(`${operation} ${kind}`);
-      figures[operation] ??= {};
-      figures[operation][kind] = figuresOf(task);
+    sizes.push({ size, tasks: tasksOf(size), rounds: new Map() });
+  }
+
+  for (let round = 1; round <= rounds; round++) {
+    for (const entry of sizes) {
+      log(`round ${round}/${rounds}: ${entry.size.label}`);
+      const bench = new Bench({
+        name: `${entry.size.label} round ${round}`,
+        time,
+        warmupTime,
+        retainSamples: true,
+        subtractTimerOverhead: true,
+        timestampProvider: "hrtimeNow",
+        throws: true,
+      });
+      for (const [operation, kind, fn] of entry.tasks) bench.add(`${operation} ${kind}`, fn);
+      await bench.run();
+      for (const task of bench.tasks) {
+        const figures = entry.rounds.get(task.name) ?? [];
+        figures.push(figuresOf(task));
+        entry.rounds.set(task.name, figures);
+      }
     }
-    results.push({
+  }
+
+  return sizes.map(({ size, rounds: byTask }) => {
+    const figure = (operation, kind) => middleRound(byTask.get(`${operation} ${kind}`));
+    return {
       label: size.label,
       target: size.target,
       jsonBytes: size.jsonBytes,
       storedStateBytes: size.storedStateBytes,
       lineItems: size.lineItems,
       dates: size.dates,
-      json: figures.json.reference,
-      stringify: figures.stringify.reference,
+      json: figure("json", "reference"),
+      stringify: figure("stringify", "reference"),
       operations: OPERATIONS.map((operation) => ({
         operation,
-        store: figures[operation].store,
-        floor: figures[operation].floor,
+        store: figure(operation, "store"),
+        floor: figure(operation, "floor"),
       })),
-    });
-  }
-  return results;
+    };
+  });
 };
 
 /** Rows for console.table. */
