@@ -7,16 +7,18 @@ import {
   type SagaStateMetadata,
 } from "../../src";
 import {
-  cleanupActions,
-  cleanupDeleteInput,
   cleanupScanInput,
+  deleteCompletedSagasInput,
+  deleteCorrelationsInput,
   deleteInput,
+  expiresAt,
   findByNameInput,
   getCorrelationIdOfSagaInput,
   getCorrelationInput,
   getSagaInput,
   INSERT_ACTIONS,
   insertInput,
+  MAX_BATCH_STATEMENTS,
   queryCorrelationIndexInput,
   updateInput,
   type TableNames,
@@ -29,6 +31,8 @@ const NAME = "OrderSaga";
 const SAGA_ID = "saga-1";
 const CORRELATION_ID = "order-42";
 const NOW = new Date("2024-05-02T23:30:00.000Z");
+/** NOW in epoch seconds. */
+const NOW_SECONDS = Date.UTC(2024, 4, 2, 23, 30, 0) / 1000;
 const TABLE: TableNames = {
   tableName: "sagas",
   correlationIndexName: "ByCorrelation",
@@ -150,7 +154,7 @@ describe("insertInput", () => {
         },
       ],
     });
-    expect(INSERT_ACTIONS).toEqual({ saga: 0, correlation: 1 });
+    expect(INSERT_ACTIONS).toEqual({ saga: 0, correlation: 1, orphan: 2 });
   });
 
   it("writes optional metadata (null kept) and stateDates when present", () => {
@@ -169,7 +173,7 @@ describe("insertInput", () => {
       archivedAt: null,
       traceParent: "tp",
       timeoutMs: 5000,
-      state: '{"dueAt":"2024-06-01T00:00:00.000Z"}',
+      state: '{"dueAt":1717200000000}', // Dates as epoch milliseconds
       stateDates: '[["dueAt"]]',
     });
     expect(item).not.toHaveProperty("traceState");
@@ -185,6 +189,78 @@ describe("insertInput", () => {
       completedAt: "2024-05-02T23:30:00.000Z",
       GSI2PK: "COMPLETED#2024-05-02",
       GSI2SK: "OrderSaga#saga-1",
+    });
+  });
+
+  it("without a TTL writes no expiresAt, even for a saga inserted completed", () => {
+    const input = insertInput(
+      TABLE,
+      NAME,
+      CORRELATION_ID,
+      encode({}, { isCompleted: true }),
+      NOW,
+      {},
+    );
+    expect(input.TransactItems![0]!.Put!.Item).not.toHaveProperty("expiresAt");
+  });
+
+  it("with a TTL writes expiresAt (completion epoch seconds + TTL) on a saga inserted completed", () => {
+    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode({}, { isCompleted: true }), NOW, {
+      ttlSeconds: 3600,
+    });
+    const item = input.TransactItems![0]!.Put!.Item!;
+    expect(item.expiresAt).toBe(NOW_SECONDS + 3600);
+    expect(item.completedAt).toBe(NOW.toISOString());
+    // The correlation guard never expires.
+    expect(input.TransactItems![1]!.Put!.Item).toEqual({
+      PK: "SAGA#OrderSaga",
+      SK: "CORR#order-42",
+      sagaId: "saga-1",
+    });
+  });
+
+  it("with a TTL writes no expiresAt on a saga inserted active", () => {
+    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode(), NOW, { ttlSeconds: 3600 });
+    expect(input.TransactItems![0]!.Put!.Item).not.toHaveProperty("expiresAt");
+    expect(input.TransactItems![0]!.Put!.Item).not.toHaveProperty("completedAt");
+  });
+
+  it("with orphanedBy takes over the correlation item of a saga that no longer exists", () => {
+    const plain = insertInput(TABLE, NAME, CORRELATION_ID, encode({ total: 10 }), NOW);
+    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode({ total: 10 }), NOW, {
+      orphanedBy: "gone-1",
+    });
+    expect(input.TransactItems).toHaveLength(3);
+    // The saga Put is the same as a plain insert's.
+    expect(input.TransactItems![INSERT_ACTIONS.saga]).toEqual(plain.TransactItems![0]);
+    expect(input.TransactItems![INSERT_ACTIONS.correlation]).toEqual({
+      Put: {
+        TableName: "sagas",
+        Item: { PK: "SAGA#OrderSaga", SK: "CORR#order-42", sagaId: "saga-1" },
+        ConditionExpression: "sagaId = :orphanedBy",
+        ExpressionAttributeValues: { ":orphanedBy": "gone-1" },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      },
+    });
+    expect(input.TransactItems![INSERT_ACTIONS.orphan]).toEqual({
+      ConditionCheck: {
+        TableName: "sagas",
+        Key: { PK: "SAGA#OrderSaga", SK: "ID#gone-1" },
+        ConditionExpression: "attribute_not_exists(PK)",
+      },
+    });
+  });
+
+  it("with orphanedBy and a TTL does both", () => {
+    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode({}, { isCompleted: true }), NOW, {
+      orphanedBy: "gone-1",
+      ttlSeconds: 60,
+    });
+    expect(input.TransactItems![0]!.Put!.Item!.expiresAt).toBe(NOW_SECONDS + 60);
+    expect(input.TransactItems![1]!.Put!.ConditionExpression).toBe("sagaId = :orphanedBy");
+    expect(input.TransactItems![2]!.ConditionCheck!.Key).toEqual({
+      PK: "SAGA#OrderSaga",
+      SK: "ID#gone-1",
     });
   });
 });
@@ -212,6 +288,7 @@ describe("updateInput", () => {
         "#completedAt": "completedAt",
         "#GSI2PK": "GSI2PK",
         "#GSI2SK": "GSI2SK",
+        "#expiresAt": "expiresAt",
       },
       ExpressionAttributeValues: {
         ":expectedVersion": 0,
@@ -236,6 +313,7 @@ describe("updateInput", () => {
         "#GSI2SK",
         "#archivedAt",
         "#completedAt",
+        "#expiresAt",
         "#stateDates",
         "#timeoutExpiresAt",
         "#timeoutMs",
@@ -342,6 +420,50 @@ describe("updateInput", () => {
     expect(input.ExpressionAttributeValues).not.toHaveProperty(":GSI2PK");
     expect(input.ExpressionAttributeValues).not.toHaveProperty(":completedAt");
   });
+
+  it("removes expiresAt while not completed, with or without a TTL (a reopened saga must not expire)", () => {
+    for (const options of [{}, { ttlSeconds: 3600 }]) {
+      const input = updateInput(TABLE, NAME, encode({}, { version: 3 }), 2, NOW, options);
+      expect(clauses(input.UpdateExpression!).remove).toContain("#expiresAt");
+      expect(input.ExpressionAttributeValues).not.toHaveProperty(":expiresAt");
+      expectPlaceholdersConsistent(input);
+    }
+  });
+
+  it("with a TTL sets expiresAt at completion only if absent (the first completion's expiry sticks)", () => {
+    const input = updateInput(TABLE, NAME, encode({}, { version: 4, isCompleted: true }), 3, NOW, {
+      ttlSeconds: 86400,
+    });
+    const { set, remove } = clauses(input.UpdateExpression!);
+    expect(set).toContain("#expiresAt = if_not_exists(#expiresAt, :expiresAt)");
+    expect(remove).not.toContain("#expiresAt");
+    expect(input.ExpressionAttributeNames).toMatchObject({ "#expiresAt": "expiresAt" });
+    expect(input.ExpressionAttributeValues).toMatchObject({ ":expiresAt": NOW_SECONDS + 86400 });
+    expectPlaceholdersConsistent(input);
+  });
+
+  it("without a TTL neither sets nor removes expiresAt at completion", () => {
+    const input = updateInput(TABLE, NAME, encode({}, { version: 4, isCompleted: true }), 3, NOW);
+    expect(input.UpdateExpression).not.toContain("expiresAt");
+    expect(input.ExpressionAttributeNames).not.toHaveProperty("#expiresAt");
+    expect(input.ExpressionAttributeValues).not.toHaveProperty(":expiresAt");
+  });
+
+  it("ignores orphanedBy (an insert-only option)", () => {
+    const encoded = encode({}, { version: 1 });
+    expect(updateInput(TABLE, NAME, encoded, 0, NOW, { orphanedBy: "x" })).toEqual(
+      updateInput(TABLE, NAME, encoded, 0, NOW),
+    );
+  });
+});
+
+describe("expiresAt", () => {
+  it("is the completion time in whole epoch seconds (rounded down) plus the TTL", () => {
+    expect(expiresAt(NOW, 3600)).toBe(NOW_SECONDS + 3600);
+    expect(expiresAt(new Date("2024-05-02T23:30:00.999Z"), 1)).toBe(NOW_SECONDS + 1);
+    expect(expiresAt(new Date(0), 5)).toBe(5);
+    expect(Number.isInteger(expiresAt(new Date("2024-05-02T23:30:00.500Z"), 10))).toBe(true);
+  });
 });
 
 describe("deleteInput", () => {
@@ -431,41 +553,71 @@ describe("cleanupScanInput", () => {
   });
 });
 
-describe("cleanupDeleteInput", () => {
+describe("deleteCompletedSagasInput", () => {
   const before = new Date("2024-04-01T00:00:00.000Z");
-  const sagaDelete = (sagaId: string) => ({
-    Delete: {
-      TableName: "sagas",
-      Key: { PK: "SAGA#OrderSaga", SK: `ID#${sagaId}` },
-      ConditionExpression: "isCompleted = :true AND completedAt < :before",
-      ExpressionAttributeValues: { ":true": true, ":before": "2024-04-01T00:00:00.000Z" },
-    },
-  });
-  const guardDelete = (sagaId: string, correlationId: string) => ({
-    Delete: {
-      TableName: "sagas",
-      Key: { PK: "SAGA#OrderSaga", SK: `CORR#${correlationId}` },
-      ConditionExpression: "attribute_not_exists(PK) OR sagaId = :sagaId",
-      ExpressionAttributeValues: { ":sagaId": sagaId },
-    },
-  });
 
-  it("deletes each saga (if still completed before the cutoff) and its guard, in order", () => {
+  it("is one conditional PartiQL DELETE per saga: only if still completed before the cutoff", () => {
     const victims = [
       { sagaId: "a", correlationId: "ca" },
-      { sagaId: "b", correlationId: "cb", keepCorrelation: true },
-      { sagaId: "c", correlationId: "cc" },
+      { sagaId: "b#1", correlationId: "cb" },
     ];
-    expect(cleanupDeleteInput(TABLE, NAME, victims, before)).toEqual({
-      TransactItems: [
-        sagaDelete("a"),
-        guardDelete("a", "ca"),
-        sagaDelete("b"),
-        sagaDelete("c"),
-        guardDelete("c", "cc"),
+    expect(deleteCompletedSagasInput(TABLE, NAME, victims, before)).toEqual({
+      Statements: [
+        {
+          Statement:
+            'DELETE FROM "sagas" WHERE PK = ? AND SK = ? AND isCompleted = ? AND completedAt < ?',
+          Parameters: ["SAGA#OrderSaga", "ID#a", true, "2024-04-01T00:00:00.000Z"],
+        },
+        {
+          Statement:
+            'DELETE FROM "sagas" WHERE PK = ? AND SK = ? AND isCompleted = ? AND completedAt < ?',
+          Parameters: ["SAGA#OrderSaga", "ID#b#1", true, "2024-04-01T00:00:00.000Z"],
+        },
       ],
     });
-    expect(victims.map(cleanupActions)).toEqual([2, 1, 2]);
+  });
+
+  it("passes ids as parameters, never inside the statement text", () => {
+    const victims = [{ sagaId: "x' OR '1'='1", correlationId: '"; DROP' }];
+    const { Statements } = deleteCompletedSagasInput(TABLE, NAME, victims, before);
+    expect(Statements![0]!.Statement).not.toContain("x'");
+    expect(Statements![0]!.Parameters).toContain("ID#x' OR '1'='1");
+  });
+
+  it("quotes the table name (names may hold - and .)", () => {
+    const table = { ...TABLE, tableName: "my-app.sagas" };
+    const { Statements } = deleteCompletedSagasInput(
+      table,
+      NAME,
+      [{ sagaId: "a", correlationId: "c" }],
+      before,
+    );
+    expect(Statements![0]!.Statement).toMatch(/^DELETE FROM "my-app\.sagas" WHERE /);
+  });
+});
+
+describe("deleteCorrelationsInput", () => {
+  it("is one PartiQL DELETE per correlation item, only while it still names its saga", () => {
+    const victims = [
+      { sagaId: "a", correlationId: "ca" },
+      { sagaId: "b", correlationId: "c#b" },
+    ];
+    expect(deleteCorrelationsInput(TABLE, NAME, victims)).toEqual({
+      Statements: [
+        {
+          Statement: 'DELETE FROM "sagas" WHERE PK = ? AND SK = ? AND sagaId = ?',
+          Parameters: ["SAGA#OrderSaga", "CORR#ca", "a"],
+        },
+        {
+          Statement: 'DELETE FROM "sagas" WHERE PK = ? AND SK = ? AND sagaId = ?',
+          Parameters: ["SAGA#OrderSaga", "CORR#c#b", "b"],
+        },
+      ],
+    });
+  });
+
+  it("batches hold at most DynamoDB's 25 statements", () => {
+    expect(MAX_BATCH_STATEMENTS).toBe(25);
   });
 });
 

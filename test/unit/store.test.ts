@@ -1,4 +1,5 @@
 import {
+  BatchExecuteStatementCommand,
   GetCommand,
   QueryCommand,
   ScanCommand,
@@ -16,6 +17,7 @@ import {
   InvalidKeyError,
   InvalidStateError,
   keys,
+  MAX_ATTEMPTS,
   MAX_ITEM_BYTES,
   SagaAlreadyExistsError,
   SagaNotFoundError,
@@ -27,7 +29,9 @@ import {
   type StoreCommand,
 } from "../../src";
 import {
-  cleanupDeleteInput,
+  cleanupScanInput,
+  deleteCompletedSagasInput,
+  deleteCorrelationsInput,
   deleteInput,
   insertInput,
   updateInput,
@@ -44,6 +48,8 @@ const NAME = "OrderSaga";
 const SAGA_ID = "saga-1";
 const CORRELATION_ID = "order-42";
 const NOW = new Date("2024-05-02T08:00:00.000Z");
+/** NOW in epoch seconds. */
+const NOW_SECONDS = Date.UTC(2024, 4, 2, 8, 0, 0) / 1000;
 const TABLE: TableNames = {
   tableName: "sagas",
   correlationIndexName: "GSI1",
@@ -241,18 +247,108 @@ describe("insert", () => {
     expect(items.map((action) => action.Put?.Item?.SK)).toEqual(["ID#saga-1", "CORR#order-42"]);
   });
 
-  it("throws ConcurrencyError when another saga holds the correlation id (lost start race)", async () => {
-    const { send, calls } = scriptedSend(
-      cancelled([
-        { Code: "None" },
-        { Code: "ConditionalCheckFailed", Item: { sagaId: { S: "other" } } },
-      ]),
-    );
+  /** The cancellation of an insert whose correlation guard found `holder`'s item. */
+  const heldBy = (holder: string) =>
+    cancelled([
+      { Code: "None" },
+      {
+        Code: "ConditionalCheckFailed",
+        Item: { PK: { S: "SAGA#OrderSaga" }, sagaId: { S: holder } },
+      },
+    ]);
+
+  it("on a lost start race reads the holder saga strongly, and throws ConcurrencyError naming it while it exists", async () => {
+    const holder = makeState({}, { sagaId: "other" });
+    const { send, calls } = scriptedSend(heldBy("other"), { Item: storedItem(holder) });
     const error = await rejection(makeStore(send).insert(NAME, CORRELATION_ID, makeState()));
 
     expect(error.name).toBe("ConcurrencyError");
     expect(error).toBeInstanceOf(ConcurrencyError);
-    expect(error).toMatchObject({ sagaId: SAGA_ID, expectedVersion: 0 });
+    expect(error).toMatchObject({
+      sagaId: SAGA_ID,
+      expectedVersion: 0,
+      correlationId: CORRELATION_ID,
+      existingSagaId: "other",
+    });
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toBeInstanceOf(GetCommand);
+    expect(calls[1]!.input).toEqual({
+      TableName: "sagas",
+      Key: { PK: "SAGA#OrderSaga", SK: "ID#other" },
+      ConsistentRead: true,
+    });
+  });
+
+  it("reads the holder strongly even when the store reads eventually", async () => {
+    const { send, calls } = scriptedSend(heldBy("other"), {
+      Item: storedItem(makeState({}, { sagaId: "other" })),
+    });
+    const store = makeStore(send, { consistency: "eventual" });
+    await expect(store.insert(NAME, CORRELATION_ID, makeState())).rejects.toMatchObject({
+      name: "ConcurrencyError",
+    });
+    expect((calls[1] as GetCommand).input.ConsistentRead).toBe(true);
+  });
+
+  it("takes over the correlation item of a saga that no longer exists (orphan): one retry with orphanedBy", async () => {
+    const state = makeState();
+    const { send, calls } = scriptedSend(heldBy("gone"), {}, {});
+    await expect(makeStore(send).insert(NAME, CORRELATION_ID, state)).resolves.toBeUndefined();
+
+    expect(calls.map((c) => c.constructor.name)).toEqual([
+      "TransactWriteCommand",
+      "GetCommand",
+      "TransactWriteCommand",
+    ]);
+    const encoded = encodeState(state, {}, undefined);
+    expect(calls[0]!.input).toEqual(insertInput(TABLE, NAME, CORRELATION_ID, encoded, NOW));
+    expect(calls[2]!.input).toEqual(
+      insertInput(TABLE, NAME, CORRELATION_ID, encoded, NOW, { orphanedBy: "gone" }),
+    );
+    const takeover = (calls[2] as TransactWriteCommand).input.TransactItems!;
+    expect(takeover[1]!.Put!.ExpressionAttributeValues).toEqual({ ":orphanedBy": "gone" });
+    expect(takeover[2]!.ConditionCheck!.Key).toEqual({ PK: "SAGA#OrderSaga", SK: "ID#gone" });
+  });
+
+  it("throws ConcurrencyError naming the new holder when another insert took the orphan over first (no second takeover)", async () => {
+    const { send, calls } = scriptedSend(heldBy("gone"), {}, heldBy("winner"));
+    const error = await rejection(makeStore(send).insert(NAME, CORRELATION_ID, makeState()));
+    expect(error).toBeInstanceOf(ConcurrencyError);
+    expect(error).toMatchObject({ name: "ConcurrencyError", existingSagaId: "winner" });
+    expect(calls).toHaveLength(3);
+  });
+
+  it("throws ConcurrencyError when the takeover's check finds the orphaned saga back", async () => {
+    const { send, calls } = scriptedSend(
+      heldBy("gone"),
+      {},
+      cancelled([{ Code: "None" }, { Code: "None" }, { Code: "ConditionalCheckFailed" }]),
+    );
+    const error = await rejection(makeStore(send).insert(NAME, CORRELATION_ID, makeState()));
+    expect(error).toBeInstanceOf(ConcurrencyError);
+    expect(error).toMatchObject({ existingSagaId: "gone", sagaId: SAGA_ID });
+    expect(calls).toHaveLength(3);
+  });
+
+  it("turns a conflicting transaction during the takeover into a TransientError", async () => {
+    const original = cancelled([
+      { Code: "None" },
+      { Code: "TransactionConflict" },
+      { Code: "None" },
+    ]);
+    const { send } = scriptedSend(heldBy("gone"), {}, original);
+    const error = await rejection(makeStore(send).insert(NAME, CORRELATION_ID, makeState()));
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.cause).toBe(original);
+  });
+
+  it("throws ConcurrencyError without a read when the failure does not name the holder", async () => {
+    const { send, calls } = scriptedSend(
+      cancelled([{ Code: "None" }, { Code: "ConditionalCheckFailed" }]),
+    );
+    const error = await rejection(makeStore(send).insert(NAME, CORRELATION_ID, makeState()));
+    expect(error).toBeInstanceOf(ConcurrencyError);
+    expect(error.existingSagaId).toBeUndefined();
     expect(calls).toHaveLength(1);
   });
 
@@ -312,6 +408,118 @@ describe("update", () => {
     expect(error).toBeInstanceOf(SagaNotFoundError);
     expect(error).toMatchObject({ code: "saga.notFound", sagaName: NAME, sagaId: SAGA_ID });
     expect(send).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("completedSagaTtlSeconds", () => {
+  const TTL = 7 * 24 * 3600;
+
+  it.each<[string, unknown]>([
+    ["0", 0],
+    ["a negative number", -60],
+    ["a fraction", 1.5],
+    ["NaN", NaN],
+    ["Infinity", Infinity],
+    ["a string", "3600"],
+  ])("refuses %s with ConfigurationError options.invalid", (_label, ttl) => {
+    const { send } = scriptedSend();
+    expect(() => makeStore(send, { completedSagaTtlSeconds: ttl as number })).toThrow(
+      expect.objectContaining({
+        name: "ConfigurationError",
+        code: "options.invalid",
+        message: "completedSagaTtlSeconds must be a positive integer",
+      }),
+    );
+  });
+
+  it("accepts a positive integer", () => {
+    const { send } = scriptedSend();
+    expect(() => makeStore(send, { completedSagaTtlSeconds: 1 })).not.toThrow();
+  });
+
+  it("insert of a completed saga writes expiresAt = completion epoch seconds + TTL", async () => {
+    const { send, calls } = scriptedSend({});
+    const state = makeState({}, { isCompleted: true });
+    await makeStore(send, { completedSagaTtlSeconds: TTL }).insert(NAME, CORRELATION_ID, state);
+    const item = (calls[0] as TransactWriteCommand).input.TransactItems![0]!.Put!.Item!;
+    expect(item.expiresAt).toBe(NOW_SECONDS + TTL);
+    expect(item.completedAt).toBe(NOW.toISOString());
+    expect(calls[0]!.input).toEqual(
+      insertInput(TABLE, NAME, CORRELATION_ID, encodeState(state, {}, undefined), NOW, {
+        ttlSeconds: TTL,
+      }),
+    );
+  });
+
+  it("insert of an active saga writes no expiresAt", async () => {
+    const { send, calls } = scriptedSend({});
+    await makeStore(send, { completedSagaTtlSeconds: TTL }).insert(
+      NAME,
+      CORRELATION_ID,
+      makeState(),
+    );
+    const item = (calls[0] as TransactWriteCommand).input.TransactItems![0]!.Put!.Item!;
+    expect(item).not.toHaveProperty("expiresAt");
+  });
+
+  it("the orphan takeover keeps the TTL", async () => {
+    const { send, calls } = scriptedSend(
+      cancelled([
+        { Code: "None" },
+        { Code: "ConditionalCheckFailed", Item: { sagaId: { S: "gone" } } },
+      ]),
+      {},
+      {},
+    );
+    await makeStore(send, { completedSagaTtlSeconds: TTL }).insert(
+      NAME,
+      CORRELATION_ID,
+      makeState({}, { isCompleted: true }),
+    );
+    const item = (calls[2] as TransactWriteCommand).input.TransactItems![0]!.Put!.Item!;
+    expect(item.expiresAt).toBe(NOW_SECONDS + TTL);
+  });
+
+  it("update completing a saga sets expiresAt only if absent; reopening removes it", async () => {
+    const { send, calls } = scriptedSend({}, {});
+    const store = makeStore(send, { completedSagaTtlSeconds: TTL });
+    const done = makeState({}, { version: 1, isCompleted: true });
+    await store.update(NAME, done, 0);
+    const completing = (calls[0] as UpdateCommand).input;
+    expect(completing.UpdateExpression).toContain(
+      "#expiresAt = if_not_exists(#expiresAt, :expiresAt)",
+    );
+    expect(completing.ExpressionAttributeValues![":expiresAt"]).toBe(NOW_SECONDS + TTL);
+    expect(completing).toEqual(
+      updateInput(TABLE, NAME, encodeState(done, {}, undefined), 0, NOW, { ttlSeconds: TTL }),
+    );
+
+    await store.update(NAME, makeState({}, { version: 2, isCompleted: false }), 1);
+    const reopening = (calls[1] as UpdateCommand).input;
+    expect(reopening.UpdateExpression).toMatch(/ REMOVE .*#expiresAt/);
+    expect(reopening.ExpressionAttributeValues).not.toHaveProperty(":expiresAt");
+  });
+
+  it("without the option no expiresAt is written", async () => {
+    const { send, calls } = scriptedSend({}, {});
+    const store = makeStore(send);
+    await store.insert(NAME, CORRELATION_ID, makeState({}, { isCompleted: true }));
+    await store.update(NAME, makeState({}, { version: 1, isCompleted: true }), 0);
+    const item = (calls[0] as TransactWriteCommand).input.TransactItems![0]!.Put!.Item!;
+    expect(item).not.toHaveProperty("expiresAt");
+    expect((calls[1] as UpdateCommand).input.ExpressionAttributeValues).not.toHaveProperty(
+      ":expiresAt",
+    );
+  });
+
+  it("uses the injected clock: the expiry follows the completion time, in whole seconds", async () => {
+    const { send, calls } = scriptedSend({});
+    const at = new Date("2030-01-01T00:00:00.750Z");
+    const store = makeStore(send, { completedSagaTtlSeconds: 10, clock: () => at });
+    await store.update(NAME, makeState({}, { version: 1, isCompleted: true }), 0);
+    expect((calls[0] as UpdateCommand).input.ExpressionAttributeValues![":expiresAt"]).toBe(
+      Date.UTC(2030, 0, 1) / 1000 + 10,
+    );
   });
 });
 
@@ -673,123 +881,456 @@ describe("findByName", () => {
   );
 });
 
+describe("findAllByName", () => {
+  const pageKey = (sagaId: string) => ({ PK: "SAGA#OrderSaga", SK: `ID#${sagaId}` });
+
+  it("iterates every saga of a name across 3 pages, following each page's cursor", async () => {
+    const states = ["a", "b", "c", "d", "e"].map((id, n) => makeState({ n }, { sagaId: id }));
+    const pages = [
+      { Items: states.slice(0, 2).map((s) => storedItem(s)), LastEvaluatedKey: pageKey("b") },
+      { Items: states.slice(2, 4).map((s) => storedItem(s)), LastEvaluatedKey: pageKey("d") },
+      { Items: states.slice(4).map((s) => storedItem(s)) },
+    ];
+    const { send, calls } = scriptedSend(...pages);
+    const seen: OrderState[] = [];
+    for await (const state of makeStore(send).findAllByName(NAME, { limit: 2, completed: false })) {
+      seen.push(state);
+    }
+
+    expect(seen).toEqual(states);
+    expect(seen[0]!.metadata.createdAt).toBeInstanceOf(Date);
+    expect(calls).toHaveLength(3);
+    expect(calls.every((c) => c instanceof QueryCommand)).toBe(true);
+    const inputs = (calls as QueryCommand[]).map((c) => c.input);
+    expect(inputs.map((i) => i.ExclusiveStartKey)).toEqual([undefined, pageKey("b"), pageKey("d")]);
+    for (const input of inputs) {
+      expect(input).toMatchObject({
+        TableName: "sagas",
+        Limit: 2,
+        FilterExpression: "isCompleted = :completed",
+        ExpressionAttributeValues: { ":pk": "SAGA#OrderSaga", ":completed": false },
+      });
+    }
+  });
+
+  it("continues past a page the filter left empty", async () => {
+    const state = makeState({}, { sagaId: "z" });
+    const { send, calls } = scriptedSend(
+      { Items: [], LastEvaluatedKey: pageKey("m") },
+      { Items: [storedItem(state)] },
+    );
+    const seen: OrderState[] = [];
+    for await (const s of makeStore(send).findAllByName(NAME, { completed: true })) seen.push(s);
+    expect(seen).toEqual([state]);
+    expect(calls).toHaveLength(2);
+  });
+
+  it("is lazy: stopping after the first saga reads only the first page", async () => {
+    const { send, calls } = scriptedSend(
+      { Items: [storedItem(makeState())], LastEvaluatedKey: pageKey("saga-1") },
+      { Items: [] },
+    );
+    for await (const state of makeStore(send).findAllByName(NAME)) {
+      expect(state.metadata.sagaId).toBe(SAGA_ID);
+      break;
+    }
+    expect(calls).toHaveLength(1);
+  });
+
+  it("yields nothing for a name without sagas", async () => {
+    const { send } = scriptedSend({ Items: [] });
+    const seen: OrderState[] = [];
+    for await (const s of makeStore(send).findAllByName(NAME)) seen.push(s);
+    expect(seen).toEqual([]);
+    expect(send).toHaveBeenCalledTimes(1);
+  });
+
+  it("refuses a bad limit before any request", async () => {
+    const { send } = scriptedSend();
+    const error = await rejection(makeStore(send).findAllByName(NAME, { limit: 0 }).next());
+    expect(error).toMatchObject({ name: "ConfigurationError", code: "options.invalid" });
+    expect(send).not.toHaveBeenCalled();
+  });
+});
+
 describe("deleteCompletedBefore", () => {
   const BEFORE = new Date("2024-04-01T00:00:00.000Z");
-  const victims = (count: number) =>
-    Array.from({ length: count }, (_, i) => ({ sagaId: `s${i}`, correlationId: `c${i}` }));
+  const victims = (count: number, from = 0) =>
+    Array.from({ length: count }, (_, i) => ({
+      sagaId: `s${from + i}`,
+      correlationId: `c${from + i}`,
+    }));
 
   /** Scan answers: all `items` in segment 0, nothing in the other segments. */
-  const scanAnswer = (command: StoreCommand, items: unknown[]) =>
-    (command as ScanCommand).input.Segment === 0 ? { Items: items } : { Items: [] };
+  const scanAnswer = (command: ScanCommand, items: unknown[]) =>
+    command.input.Segment === 0 ? { Items: items } : { Items: [] };
 
-  it("deletes 120 sagas in transactions of at most 100 actions and returns 120", async () => {
-    const { send, calls } = fakeSend((command) =>
-      command instanceof ScanCommand ? scanAnswer(command, victims(120)) : {},
+  /** The sort key (`ID#…` or `CORR#…`) each statement of a batch deletes. */
+  const targets = (command: BatchExecuteStatementCommand): string[] =>
+    command.input.Statements!.map((s) => s.Parameters![1] as string);
+
+  /** A BatchExecuteStatement answer: `codeOf(sortKey)` fails a statement with that code. */
+  const batchAnswer = (
+    command: BatchExecuteStatementCommand,
+    codeOf: (sortKey: string) => string | undefined = () => undefined,
+  ) => ({
+    Responses: targets(command).map((sk) => {
+      const code = codeOf(sk);
+      return code === undefined
+        ? { TableName: "sagas" }
+        : { TableName: "sagas", Error: { Code: code, Message: `${code} for ${sk}` } };
+    }),
+  });
+
+  const batches = (calls: StoreCommand[]) =>
+    calls.filter(
+      (c): c is BatchExecuteStatementCommand => c instanceof BatchExecuteStatementCommand,
     );
+  const sagaBatches = (calls: StoreCommand[]) =>
+    batches(calls).filter((b) => targets(b).every((sk) => sk.startsWith("ID#")));
+  const correlationBatches = (calls: StoreCommand[]) =>
+    batches(calls).filter((b) => targets(b).every((sk) => sk.startsWith("CORR#")));
+
+  /** A fake DynamoDB: segment 0 finds `found`; batch statements fail with `codeOf`. */
+  const cleanupSend = (
+    found: unknown[],
+    codeOf?: (sortKey: string, attempt: number) => string | undefined,
+  ) => {
+    const attempts = new Map<string, number>();
+    return fakeSend((command) => {
+      if (command instanceof ScanCommand) return scanAnswer(command, found);
+      if (command instanceof BatchExecuteStatementCommand) {
+        return batchAnswer(command, (sk) => {
+          const attempt = (attempts.get(sk) ?? 0) + 1;
+          attempts.set(sk, attempt);
+          return codeOf?.(sk, attempt);
+        });
+      }
+      throw new Error(`unexpected ${command.constructor.name}`);
+    });
+  };
+
+  afterEach(() => {
+    // Mocks first: restoring the setTimeout spy must not bring back a fake setTimeout.
+    jest.restoreAllMocks();
+    jest.useRealTimers();
+  });
+
+  it("scans GSI2 in 4 parallel segments, then deletes 60 sagas in batches of at most 25, and their correlation items", async () => {
+    const found = victims(60);
+    const { send, calls } = cleanupSend(found);
     const count = await makeStore(send).deleteCompletedBefore(NAME, BEFORE);
 
-    expect(count).toBe(120);
+    expect(count).toBe(60);
     const scans = calls.filter((c): c is ScanCommand => c instanceof ScanCommand);
     expect(scans.map((s) => s.input.Segment).sort()).toEqual([0, 1, 2, 3]);
     for (const scan of scans) {
-      expect(scan.input).toMatchObject({
-        TableName: "sagas",
-        IndexName: "GSI2",
-        TotalSegments: 4,
-        ExpressionAttributeValues: { ":prefix": "OrderSaga#", ":before": BEFORE.toISOString() },
-      });
+      expect(scan.input).toEqual(
+        cleanupScanInput(TABLE, NAME, BEFORE, { index: scan.input.Segment!, total: 4 }, undefined),
+      );
+      expect(scan.input).toMatchObject({ TableName: "sagas", IndexName: "GSI2" });
     }
-    const transactions = calls.filter(
-      (c): c is TransactWriteCommand => c instanceof TransactWriteCommand,
-    );
-    expect(transactions.length).toBeGreaterThanOrEqual(2);
-    for (const tx of transactions) {
-      expect(tx.input.TransactItems!.length).toBeLessThanOrEqual(100);
-    }
-    const deletedSagas = transactions
-      .flatMap((tx) => tx.input.TransactItems!)
-      .map((action) => action.Delete!.Key!.SK as string)
-      .filter((sk) => sk.startsWith("ID#"));
-    expect(deletedSagas.sort()).toEqual(
-      victims(120)
-        .map((v) => `ID#${v.sagaId}`)
+
+    const sagas = sagaBatches(calls);
+    const correlations = correlationBatches(calls);
+    expect(sagas.map((b) => b.input.Statements!.length)).toEqual([25, 25, 10]);
+    expect(correlations.map((b) => b.input.Statements!.length).sort()).toEqual([10, 25, 25]);
+    expect(sagas.map((b) => b.input)).toEqual([
+      deleteCompletedSagasInput(TABLE, NAME, found.slice(0, 25), BEFORE),
+      deleteCompletedSagasInput(TABLE, NAME, found.slice(25, 50), BEFORE),
+      deleteCompletedSagasInput(TABLE, NAME, found.slice(50), BEFORE),
+    ]);
+    expect(
+      correlations.flatMap((b) => b.input.Statements!.map((s) => s.Parameters)).sort(),
+    ).toEqual(
+      deleteCorrelationsInput(TABLE, NAME, found)
+        .Statements!.map((s) => s.Parameters)
         .sort(),
     );
-    expect(calls).toHaveLength(4 + transactions.length);
+    // Nothing else: no transactions, no single deletes.
+    expect(calls).toHaveLength(4 + 3 + 3);
+  });
+
+  it("deletes a batch's correlation items only after its sagas' deletes answered", async () => {
+    const { send, calls } = cleanupSend(victims(3));
+    await makeStore(send, {}).deleteCompletedBefore(NAME, BEFORE, { segments: 1 });
+    expect(calls.map((c) => c.constructor.name)).toEqual([
+      "ScanCommand",
+      "BatchExecuteStatementCommand",
+      "BatchExecuteStatementCommand",
+    ]);
+    expect(targets(calls[1] as BatchExecuteStatementCommand)).toEqual(["ID#s0", "ID#s1", "ID#s2"]);
+    expect(targets(calls[2] as BatchExecuteStatementCommand)).toEqual([
+      "CORR#c0",
+      "CORR#c1",
+      "CORR#c2",
+    ]);
+  });
+
+  it("uses a custom cleanup index name and the segments option", async () => {
+    const { send, calls } = cleanupSend([]);
+    await makeStore(send, { cleanupIndexName: "ByCompletion" }).deleteCompletedBefore(
+      NAME,
+      BEFORE,
+      { segments: 7 },
+    );
+    const scans = calls as ScanCommand[];
+    expect(scans).toHaveLength(7);
+    expect(scans.map((s) => s.input.Segment).sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(scans.every((s) => s.input.TotalSegments === 7)).toBe(true);
+    expect(scans.every((s) => s.input.IndexName === "ByCompletion")).toBe(true);
+  });
+
+  it("drops sagas whose delete failed its condition (reopened or gone): they do not count and keep their correlation items", async () => {
+    const found = victims(5);
+    const { send, calls } = cleanupSend(found, (sk) =>
+      sk === "ID#s1" || sk === "ID#s3" ? "ConditionalCheckFailed" : undefined,
+    );
+    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE)).toBe(3);
+
+    const sagas = sagaBatches(calls);
+    expect(sagas).toHaveLength(1); // a failed condition is not retried
+    const correlations = correlationBatches(calls);
+    expect(correlations).toHaveLength(1);
+    expect(correlations[0]!.input).toEqual(
+      deleteCorrelationsInput(TABLE, NAME, [found[0]!, found[2]!, found[4]!]),
+    );
+  });
+
+  it("sends no correlation batch when no saga of the batch was deleted", async () => {
+    const { send, calls } = cleanupSend(victims(2), () => "ConditionalCheckFailed");
+    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE)).toBe(0);
+    expect(sagaBatches(calls)).toHaveLength(1);
+    expect(correlationBatches(calls)).toHaveLength(0);
+  });
+
+  it("counts a saga whose correlation item now names another saga (taken over) and does not retry it", async () => {
+    const { send, calls } = cleanupSend(victims(2), (sk) =>
+      sk === "CORR#c0" ? "ConditionalCheckFailed" : undefined,
+    );
+    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE)).toBe(2);
+    expect(correlationBatches(calls)).toHaveLength(1);
+  });
+
+  it.each([
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "TransactionConflict",
+  ])("retries only the statements that failed with %s", async (code) => {
+    jest.spyOn(Math, "random").mockReturnValue(0);
+    const found = victims(3);
+    const { send, calls } = cleanupSend(found, (sk, attempt) =>
+      sk === "ID#s1" && attempt === 1 ? code : undefined,
+    );
+    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE, { segments: 1 })).toBe(3);
+
+    const sagas = sagaBatches(calls);
+    expect(sagas.map(targets)).toEqual([["ID#s0", "ID#s1", "ID#s2"], ["ID#s1"]]);
+    const correlations = correlationBatches(calls);
+    expect(correlations).toHaveLength(1);
+    expect(targets(correlations[0]!).sort()).toEqual(["CORR#c0", "CORR#c1", "CORR#c2"]);
+  });
+
+  it("retries statements the answer left out (no response for them)", async () => {
+    jest.spyOn(Math, "random").mockReturnValue(0);
+    let first = true;
+    const { send, calls } = fakeSend((command) => {
+      if (command instanceof ScanCommand) return scanAnswer(command, victims(3));
+      const answer = batchAnswer(command as BatchExecuteStatementCommand);
+      if (first) {
+        first = false;
+        return { Responses: answer.Responses.slice(0, 1) };
+      }
+      return answer;
+    });
+    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE, { segments: 1 })).toBe(3);
+    expect(sagaBatches(calls).map(targets)).toEqual([
+      ["ID#s0", "ID#s1", "ID#s2"],
+      ["ID#s1", "ID#s2"],
+    ]);
+  });
+
+  it("retries failed correlation deletes too", async () => {
+    jest.spyOn(Math, "random").mockReturnValue(0);
+    const { send, calls } = cleanupSend(victims(2), (sk, attempt) =>
+      sk === "CORR#c1" && attempt === 1 ? "ThrottlingError" : undefined,
+    );
+    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE, { segments: 1 })).toBe(2);
+    expect(correlationBatches(calls).map(targets)).toEqual([["CORR#c0", "CORR#c1"], ["CORR#c1"]]);
+  });
+
+  it("throws a TransientError after exactly MAX_ATTEMPTS (8) attempts of a statement that is always throttled, with growing backoff", async () => {
+    jest.useFakeTimers();
+    jest.spyOn(Math, "random").mockReturnValue(0.5);
+    const delays: number[] = [];
+    const realSetTimeout = global.setTimeout;
+    jest.spyOn(global, "setTimeout").mockImplementation(((callback: () => void, ms?: number) => {
+      delays.push(ms ?? 0);
+      return realSetTimeout(callback, ms);
+    }) as typeof setTimeout);
+    const { send, calls } = cleanupSend(victims(2), (sk) =>
+      sk === "ID#s1" ? "ThrottlingError" : undefined,
+    );
+
+    const pending = rejection(makeStore(send).deleteCompletedBefore(NAME, BEFORE, { segments: 1 }));
+    await jest.runAllTimersAsync();
+    const error = await pending;
+
+    expect(MAX_ATTEMPTS).toBe(8);
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.name).toBe("TransientError");
+    expect(error.message).toContain(`"${NAME}"`);
+    expect(error.cause).toMatchObject({ name: "ThrottlingError" });
+    const sagas = sagaBatches(calls);
+    expect(sagas).toHaveLength(8);
+    expect(sagas.slice(1).map(targets)).toEqual(Array(7).fill(["ID#s1"]));
+    // Full jitter (random 0.5 here) of 25 ms × 2^attempt, capped at 2 s.
+    expect(delays).toEqual([25, 50, 100, 200, 400, 800, 1000]);
+  });
+
+  it.each(["ValidationError", "AccessDenied", "ResourceNotFound"])(
+    "throws a DynamoDBRequestError, without retrying, for a statement that failed with %s",
+    async (code) => {
+      const { send, calls } = cleanupSend(victims(2), (sk) => (sk === "ID#s1" ? code : undefined));
+      const error = await rejection(
+        makeStore(send).deleteCompletedBefore(NAME, BEFORE, { segments: 1 }),
+      );
+      expect(sagaBatches(calls)).toHaveLength(1);
+      expect(error.message).toContain(code);
+      expect(error).not.toBeInstanceOf(TransientError);
+      expect(error).toBeInstanceOf(DynamoDBRequestError);
+      expect(error).toMatchObject({ code: "request.failed", sagaName: NAME, sagaId: "s1" });
+      expect(error.cause).toMatchObject({ name: code, message: `${code} for ID#s1` });
+    },
+  );
+
+  it("a failure stops the other segments: no further pages or batches once it is thrown", async () => {
+    const PAGES = 200;
+    const { send, calls } = fakeSend(async (command) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (command instanceof BatchExecuteStatementCommand) {
+        return batchAnswer(command, (sk) => (sk === "ID#bad" ? "ValidationError" : undefined));
+      }
+      const scan = command as ScanCommand;
+      if (scan.input.Segment === 0) return { Items: [{ sagaId: "bad", correlationId: "c" }] };
+      // Segment 1: many pages of one saga each.
+      const page = Number(scan.input.ExclusiveStartKey?.page ?? 0);
+      return {
+        Items: victims(1, 100 + page),
+        ...(page + 1 < PAGES ? { LastEvaluatedKey: { page: page + 1 } } : {}),
+      };
+    });
+    const error = await rejection(
+      makeStore(send).deleteCompletedBefore(NAME, BEFORE, { segments: 2 }),
+    );
+    expect(error).toBeInstanceOf(DynamoDBRequestError);
+    const segmentOneScans = () =>
+      calls.filter((c) => c instanceof ScanCommand && c.input.Segment === 1).length;
+    const sent = calls.length;
+    expect(segmentOneScans()).toBeLessThan(10);
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(calls.length).toBe(sent);
+  });
+
+  it("turns a throttled scan into a TransientError", async () => {
+    const original = awsError("ProvisionedThroughputExceededException");
+    const { send } = fakeSend(() => {
+      throw original;
+    });
+    const error = await rejection(makeStore(send).deleteCompletedBefore(NAME, BEFORE));
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.cause).toBe(original);
   });
 
   it("follows LastEvaluatedKey through the pages of a segment", async () => {
     const page2Key = { PK: "x", SK: "y", GSI2PK: "COMPLETED#2024-01-01", GSI2SK: "OrderSaga#s0" };
     const { send, calls } = fakeSend((command) => {
-      if (!(command instanceof ScanCommand)) return {};
-      if (command.input.Segment !== 0) return { Items: [] };
-      return command.input.ExclusiveStartKey === undefined
+      if (command instanceof BatchExecuteStatementCommand) return batchAnswer(command);
+      const scan = command as ScanCommand;
+      if (scan.input.Segment !== 0) return { Items: [] };
+      return scan.input.ExclusiveStartKey === undefined
         ? { Items: victims(2), LastEvaluatedKey: page2Key }
-        : { Items: [{ sagaId: "s9", correlationId: "c9" }] };
+        : { Items: victims(1, 9) };
     });
-    expect(
-      await makeStore(send, { cleanupConcurrency: 1 }).deleteCompletedBefore(NAME, BEFORE),
-    ).toBe(3);
+    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE, { segments: 1 })).toBe(3);
     const scans = calls.filter((c): c is ScanCommand => c instanceof ScanCommand);
     expect(scans.map((s) => s.input.ExclusiveStartKey)).toEqual([undefined, page2Key]);
     expect(scans.every((s) => s.input.TotalSegments === 1)).toBe(true);
+    expect(sagaBatches(calls).map(targets)).toEqual([["ID#s0", "ID#s1"], ["ID#s9"]]);
   });
 
-  it("retries without a saga that is no longer eligible (reopened or gone)", async () => {
-    const three = victims(3);
-    let transactions = 0;
-    const { send, calls } = fakeSend((command) => {
-      if (command instanceof ScanCommand) return scanAnswer(command, three);
-      transactions += 1;
-      // Actions: s0 saga, s0 guard, s1 saga, s1 guard, s2 saga, s2 guard.
-      if (transactions === 1) {
-        throw cancelled([
-          { Code: "None" },
-          { Code: "None" },
-          { Code: "ConditionalCheckFailed" },
-          { Code: "None" },
-          { Code: "None" },
-          { Code: "None" },
-        ]);
-      }
-      return {};
-    });
-    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE)).toBe(2);
-
-    const txs = calls.filter((c): c is TransactWriteCommand => c instanceof TransactWriteCommand);
-    expect(txs).toHaveLength(2);
-    expect(txs[0]!.input).toEqual(cleanupDeleteInput(TABLE, NAME, three, BEFORE));
-    expect(txs[1]!.input).toEqual(cleanupDeleteInput(TABLE, NAME, [three[0]!, three[2]!], BEFORE));
+  it("skips scanned items without a saga id or correlation id", async () => {
+    const { send, calls } = cleanupSend([
+      { sagaId: "s0", correlationId: "c0" },
+      { sagaId: "s1" },
+      { correlationId: "c2" },
+      { sagaId: 3, correlationId: "c3" },
+    ]);
+    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE)).toBe(1);
+    expect(sagaBatches(calls).map(targets)).toEqual([["ID#s0"]]);
   });
 
-  it("retries keeping a correlation item that now belongs to another saga", async () => {
-    const two = victims(2);
-    let transactions = 0;
-    const { send, calls } = fakeSend((command) => {
-      if (command instanceof ScanCommand) return scanAnswer(command, two);
-      transactions += 1;
-      if (transactions === 1) {
-        throw cancelled([
-          { Code: "None" },
-          { Code: "ConditionalCheckFailed" },
-          { Code: "None" },
-          { Code: "None" },
-        ]);
-      }
-      return {};
-    });
-    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE)).toBe(2);
-    const txs = calls.filter((c): c is TransactWriteCommand => c instanceof TransactWriteCommand);
-    expect(txs[1]!.input).toEqual(
-      cleanupDeleteInput(TABLE, NAME, [{ ...two[0]!, keepCorrelation: true }, two[1]!], BEFORE),
+  it("reports progress after every batch: growing deleted counts ending at the total", async () => {
+    const found = victims(60);
+    const { send } = cleanupSend(found, (sk) =>
+      sk === "ID#s7" ? "ConditionalCheckFailed" : undefined,
     );
-    expect(txs[1]!.input.TransactItems).toHaveLength(3);
+    const onProgress = jest.fn();
+    const count = await makeStore(send).deleteCompletedBefore(NAME, BEFORE, {
+      segments: 1,
+      concurrency: 1,
+      onProgress,
+    });
+    expect(count).toBe(59);
+    expect(onProgress.mock.calls).toEqual([
+      [{ deleted: 24, scanned: 60 }],
+      [{ deleted: 49, scanned: 60 }],
+      [{ deleted: 59, scanned: 60 }],
+    ]);
   });
 
-  it("returns 0 and sends no transaction when nothing is found", async () => {
-    const { send, calls } = fakeSend(() => ({ Items: [] }));
-    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE)).toBe(0);
+  it("reports progress across parallel segments, never decreasing, ending at the total", async () => {
+    const { send } = fakeSend((command) => {
+      if (command instanceof BatchExecuteStatementCommand) return batchAnswer(command);
+      const scan = command as ScanCommand;
+      return { Items: victims(30, scan.input.Segment! * 100) };
+    });
+    const progress: number[] = [];
+    const count = await makeStore(send).deleteCompletedBefore(NAME, BEFORE, {
+      onProgress: ({ deleted }) => progress.push(deleted),
+    });
+    expect(count).toBe(120);
+    expect(progress).toHaveLength(8); // 4 segments × (25 + 5)
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    expect(progress.at(-1)).toBe(120);
+  });
+
+  it.each([1, 3])("keeps at most %p requests in flight (concurrency)", async (concurrency) => {
+    let inFlight = 0;
+    let most = 0;
+    const send = jest.fn(async (command: StoreCommand) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+      if (command instanceof ScanCommand) {
+        return { Items: victims(60, command.input.Segment! * 100) };
+      }
+      return batchAnswer(command as BatchExecuteStatementCommand);
+    });
+    const count = await makeStore(send).deleteCompletedBefore(NAME, BEFORE, { concurrency });
+    expect(count).toBe(240);
+    expect(most).toBe(concurrency);
+  });
+
+  it("returns 0 and sends no batch when nothing is found", async () => {
+    const onProgress = jest.fn();
+    const { send, calls } = cleanupSend([]);
+    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE, { onProgress })).toBe(0);
     expect(calls.every((c) => c instanceof ScanCommand)).toBe(true);
+    expect(onProgress).not.toHaveBeenCalled();
   });
 
   it("refuses an invalid Date", async () => {
@@ -797,6 +1338,41 @@ describe("deleteCompletedBefore", () => {
     const error = await rejection(makeStore(send).deleteCompletedBefore(NAME, new Date(NaN)));
     expect(error).toMatchObject({ name: "ConfigurationError", code: "options.invalid" });
     expect(send).not.toHaveBeenCalled();
+  });
+
+  it.each<[string, number | string]>([
+    ["concurrency", 0],
+    ["concurrency", 1001],
+    ["concurrency", 1.5],
+    ["concurrency", -4],
+    ["concurrency", NaN],
+    ["concurrency", "4"],
+    ["segments", 0],
+    ["segments", 1001],
+    ["segments", 2.5],
+    ["segments", Infinity],
+    ["segments", "2"],
+  ])(
+    "refuses %s %p with ConfigurationError options.invalid, before any request",
+    async (key, value) => {
+      const { send } = scriptedSend();
+      const error = await rejection(
+        makeStore(send).deleteCompletedBefore(NAME, BEFORE, { [key]: value as number }),
+      );
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error).toMatchObject({ code: "options.invalid" });
+      expect(error.message).toContain(`${key} must be an integer from 1 to 1000`);
+      expect(send).not.toHaveBeenCalled();
+    },
+  );
+
+  it.each([1, 1000])("accepts %p as concurrency and as segments", async (value) => {
+    const { send, calls } = cleanupSend([]);
+    await makeStore(send).deleteCompletedBefore(NAME, BEFORE, {
+      concurrency: value,
+      segments: value,
+    });
+    expect(calls).toHaveLength(value);
   });
 });
 
@@ -891,11 +1467,36 @@ describe("DynamoDBSagaStore (class)", () => {
       if (command instanceof ScanCommand) {
         return command.input.Segment === 0 ? { Items: [{ sagaId: "s", correlationId: "c" }] } : {};
       }
-      return {};
+      if (command instanceof BatchExecuteStatementCommand) {
+        return { Responses: command.input.Statements!.map(() => ({})) };
+      }
+      throw new Error(`unexpected ${command.constructor.name}`);
     });
     const store = new DynamoDBSagaStore<OrderState>({ client, tableName: "sagas" });
     expect(await store.findByName(NAME)).toEqual({ items: [state] });
-    expect(await store.deleteCompletedBefore(NAME, NOW)).toBe(1);
+    const seen: OrderState[] = [];
+    for await (const s of store.findAllByName(NAME)) seen.push(s);
+    expect(seen).toEqual([state]);
+    const onProgress = jest.fn();
+    expect(await store.deleteCompletedBefore(NAME, NOW, { segments: 2, onProgress })).toBe(1);
+    expect(onProgress).toHaveBeenCalledWith({ deleted: 1, scanned: 1 });
+    expect(client.calls.filter((c) => c instanceof ScanCommand)).toHaveLength(2);
+    expect(client.calls.filter((c) => c instanceof BatchExecuteStatementCommand)).toHaveLength(2);
+  });
+
+  it("passes completedSagaTtlSeconds through", async () => {
+    const client = new FakeClient(() => ({}));
+    const store = new DynamoDBSagaStore<OrderState>({
+      client,
+      tableName: "sagas",
+      completedSagaTtlSeconds: 60,
+    });
+    await store.insert(NAME, CORRELATION_ID, makeState({}, { isCompleted: true }));
+    const item = (client.calls[0] as TransactWriteCommand).input.TransactItems![0]!.Put!.Item!;
+    expect(typeof item.expiresAt).toBe("number");
+    expect(
+      () => new DynamoDBSagaStore({ client, tableName: "sagas", completedSagaTtlSeconds: -1 }),
+    ).toThrow(expect.objectContaining({ code: "options.invalid" }));
   });
 
   it("refuses bad input before sending", async () => {
