@@ -59,7 +59,7 @@ const RETRYABLE_STATEMENT_CODES = new Set([
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Full-jitter exponential backoff: 25 ms, 50 ms, … capped at 2 s. */
+/** Full-jitter exponential backoff: up to 50 ms, 100 ms, … capped at 2 s. */
 const backoff = (attempt: number) => sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt));
 
 /** A counting semaphore: at most `limit` tasks run at once. */

@@ -13,6 +13,7 @@ import {
   type CreateTableCommandInput,
   type DescribeTableCommandOutput,
   type DescribeTimeToLiveCommandOutput,
+  type GlobalSecondaryIndex,
   type KeySchemaElement,
   type Projection,
   type TableDescription,
@@ -255,49 +256,103 @@ export const ensureTable = async (
   client: TableClient,
   options: CreateTableOptions,
 ): Promise<TableChange[]> => {
-  const schema = getTableSchema(options.tableName, options);
-  const wait = () =>
-    waitForTable(client, options.tableName, { maxWaitSeconds: options.maxWaitSeconds });
-  let table: TableDescription | undefined;
-  try {
-    table = (await describe(client, options.tableName)).Table;
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
+  const { tableName } = options;
+  const schema = getTableSchema(tableName, options);
+  const wait = () => waitForTable(client, tableName, { maxWaitSeconds: options.maxWaitSeconds });
+  const current = async (): Promise<TableDescription | undefined> => {
+    try {
+      return (await describe(client, tableName)).Table;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  };
   const changes: TableChange[] = [];
+  let table = await current();
   if (table === undefined) {
-    await createTable(client, { ...options, ttl: false });
-    changes.push({ kind: "createdTable", tableName: options.tableName });
-  } else {
+    try {
+      await createTable(client, { ...options, ttl: false });
+      changes.push({ kind: "createdTable", tableName });
+    } catch (error) {
+      // Another process (a second instance starting) created it first: check theirs.
+      if (!isInUse(error)) throw error;
+      await wait();
+      table = await current();
+    }
+  }
+  if (table !== undefined) {
     const mismatch = tableMismatch(table, schema);
     if (mismatch !== undefined) {
       throw new ConfigurationError(
         "table.invalid",
-        `table ${options.tableName} cannot serve the saga store: ${mismatch}`,
+        `table ${tableName} cannot serve the saga store: ${mismatch}`,
       );
     }
     await wait();
-    const existing = new Set(table.GlobalSecondaryIndexes?.map((i) => i.IndexName));
     for (const index of schema.GlobalSecondaryIndexes ?? []) {
-      if (existing.has(index.IndexName)) continue;
-      const keyNames = new Set(index.KeySchema?.map((k) => k.AttributeName));
-      await client.send(
-        new UpdateTableCommand({
-          TableName: options.tableName,
-          AttributeDefinitions: schema.AttributeDefinitions?.filter((a) =>
-            keyNames.has(a.AttributeName),
-          ),
-          GlobalSecondaryIndexUpdates: [{ Create: index }],
-        }),
-      );
-      await wait();
-      changes.push({ kind: "createdIndex", indexName: index.IndexName! });
+      if (await addIndex(client, table, schema, index, wait, current)) {
+        changes.push({ kind: "createdIndex", indexName: index.IndexName! });
+      }
     }
   }
-  if (options.ttl && (await enableTtl(client, options.tableName))) {
+  if (options.ttl && (await enableTtl(client, tableName))) {
     changes.push({ kind: "enabledTtl", attributeName: TTL_ATTRIBUTE });
   }
   return changes;
+};
+
+const isInUse = (error: unknown): boolean =>
+  (error as { name?: unknown } | null)?.name === "ResourceInUseException";
+
+/**
+ * Adds one missing index (DynamoDB takes one per `UpdateTable`) and waits until it is
+ * ACTIVE; returns false if it was there already or another process added it meanwhile.
+ */
+const addIndex = async (
+  client: TableClient,
+  table: TableDescription,
+  schema: TableSchema,
+  index: GlobalSecondaryIndex,
+  wait: () => Promise<void>,
+  current: () => Promise<TableDescription | undefined>,
+): Promise<boolean> => {
+  const has = (t: TableDescription | undefined) =>
+    t?.GlobalSecondaryIndexes?.some((i) => i.IndexName === index.IndexName) ?? false;
+  if (has(table)) return false;
+  // A provisioned table needs capacity for a new index too: give it the table's own.
+  const provisioned =
+    table.BillingModeSummary?.BillingMode === "PROVISIONED" ||
+    (table.BillingModeSummary === undefined &&
+      (table.ProvisionedThroughput?.ReadCapacityUnits ?? 0) > 0);
+  const capacity =
+    provisioned && index.ProvisionedThroughput === undefined
+      ? {
+          ProvisionedThroughput: {
+            ReadCapacityUnits: table.ProvisionedThroughput?.ReadCapacityUnits ?? 1,
+            WriteCapacityUnits: table.ProvisionedThroughput?.WriteCapacityUnits ?? 1,
+          },
+        }
+      : {};
+  const keyNames = new Set(index.KeySchema?.map((k) => k.AttributeName));
+  try {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: table.TableName,
+        AttributeDefinitions: schema.AttributeDefinitions?.filter((a) =>
+          keyNames.has(a.AttributeName),
+        ),
+        GlobalSecondaryIndexUpdates: [{ Create: { ...index, ...capacity } }],
+      }),
+    );
+  } catch (error) {
+    // The table is busy, most likely with another process adding this same index.
+    if (!isInUse(error)) throw error;
+    await wait();
+    if (has(await current())) return false;
+    throw error;
+  }
+  await wait();
+  return true;
 };
 
 /** Deletes the table and waits until it is gone. A missing table is not an error. */
