@@ -63,10 +63,16 @@ export const startDynamoDBLocal = async ({ timeoutMs = 30000 } = {}): Promise<Dy
   const stop = async (): Promise<void> => {
     client.destroy();
     if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((resolve) => child.once("exit", resolve));
+    // An in-memory database has nothing to flush: SIGTERM, and SIGKILL if it lingers.
+    const gone = new Promise<void>((resolve) => {
+      const force = setTimeout(() => child.kill("SIGKILL"), 5000);
+      child.once("exit", () => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
     child.kill("SIGTERM");
-    const killed = await Promise.race([gone.then(() => true), sleep(5000).then(() => false)]);
-    if (!killed) child.kill("SIGKILL");
+    await gone;
   };
 
   const deadline = Date.now() + timeoutMs;
