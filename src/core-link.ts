@@ -78,9 +78,18 @@ const isClass = (value: unknown): value is new (...args: never[]) => Error =>
   typeof value === "function";
 
 // A variable specifier keeps TypeScript from type-checking a package that may be absent.
-// The CommonJS build compiles `import()` to `require()` (core's CommonJS file); the ESM
-// build keeps `import()` (core's ESM file): each matches what its kind of application loads.
 const CORE_MODULE = "@saga-bus/core";
+
+/**
+ * Loads core the way the code around it is loaded: `require` where there is one (the
+ * CommonJS build, or this source run as CommonJS by tsx or ts-jest: core's CommonJS file,
+ * as a CommonJS application gets), `import()` otherwise (the ESM build: core's ESM file).
+ */
+const loadCore = (): Promise<Record<string, unknown>> =>
+  typeof require === "function"
+    ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+      new Promise((resolve) => resolve(require(CORE_MODULE) as Record<string, unknown>))
+    : (import(CORE_MODULE) as Promise<Record<string, unknown>>);
 
 let loading: Promise<RetryableErrorClasses> | undefined;
 
@@ -89,7 +98,7 @@ let loading: Promise<RetryableErrorClasses> | undefined;
  * load `@saga-bus/core`, this package's otherwise.
  */
 export const loadRetryableErrors = (): Promise<RetryableErrorClasses> =>
-  (loading ??= import(CORE_MODULE).then(
+  (loading ??= loadCore().then(
     (core: Record<string, unknown>): RetryableErrorClasses =>
       isClass(core.ConcurrencyError) && isClass(core.TransientError)
         ? {
