@@ -269,7 +269,10 @@ export const deleteInput = (
   ],
 });
 
-/** Strongly consistent read of what `delete` needs to find the correlation item. */
+/**
+ * Strongly consistent read of a saga item's correlation id only: what `delete` needs to find
+ * the correlation item, and what `insert` needs to know whether a saga still exists.
+ */
 export const getCorrelationIdOfSagaInput = (
   table: TableNames,
   sagaName: string,

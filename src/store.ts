@@ -181,6 +181,16 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     return out.Item === undefined ? null : decodeSagaItem(out.Item, init, stateCodec).state;
   };
 
+  /** Whether a saga item exists (a consistent read of its key; nothing is decoded). */
+  const sagaExists = async (sagaName: string, sagaId: string): Promise<boolean> => {
+    const out = await perform(
+      new GetCommand(getCorrelationIdOfSagaInput(table, sagaName, sagaId)),
+      "insert",
+      { sagaName, sagaId },
+    );
+    return out.Item !== undefined;
+  };
+
   const getById = async (sagaName: string, sagaId: string): Promise<TState | null> => {
     assertKeyParts({ sagaName, sagaId }, { sagaName, sagaId });
     return readSaga(sagaName, sagaId, consistency === "strong");
@@ -253,7 +263,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     const holder = outcome.holder;
     // The correlation id is held. Normally by a live saga (a lost start race); but if that
     // saga is gone (TTL, an interrupted cleanup) the correlation item is an orphan: take it over.
-    if (typeof holder === "string" && (await readSaga(sagaName, holder, true)) === null) {
+    if (typeof holder === "string" && !(await sagaExists(sagaName, holder))) {
       outcome = await attempt(holder);
       if (!("holder" in outcome)) return;
     }

@@ -272,10 +272,12 @@ describe("insert", () => {
     });
     expect(calls).toHaveLength(2);
     expect(calls[1]).toBeInstanceOf(GetCommand);
+    // An existence check: nothing of the holder is decoded.
     expect(calls[1]!.input).toEqual({
       TableName: "sagas",
       Key: { PK: "SAGA#OrderSaga", SK: "ID#other" },
       ConsistentRead: true,
+      ProjectionExpression: "correlationId",
     });
   });
 
