@@ -1,4 +1,7 @@
-/** Two projects: unit tests (fake `send`, no server) and integration tests (DynamoDB Local). */
+/**
+ * Three projects: unit tests (fake `send`, no server), integration tests (DynamoDB Local) and
+ * the load test (DynamoDB Local, minutes; not part of `npm test`).
+ */
 const shared = {
   testEnvironment: "node",
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.test.json" }] },
@@ -15,6 +18,14 @@ module.exports = {
       ...shared,
       displayName: "integration",
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
+      globalSetup: "<rootDir>/test/support/global-setup.ts",
+      globalTeardown: "<rootDir>/test/support/global-teardown.ts",
+    },
+    // Long: run by `npm run test:load` (and CI), not by `npm test`.
+    {
+      ...shared,
+      displayName: "load",
+      testMatch: ["<rootDir>/test/load/**/*.test.ts"],
       globalSetup: "<rootDir>/test/support/global-setup.ts",
       globalTeardown: "<rootDir>/test/support/global-teardown.ts",
     },

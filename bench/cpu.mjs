@@ -11,11 +11,17 @@
  * - the reference: `JSON.parse(JSON.stringify(state))` of the same state, and, to show
  *   what no JSON-writing store can avoid, `JSON.stringify(state)` alone.
  *
+ * `profileStore()` profiles `insert` and `update` with V8's sampling profiler and tells where
+ * their time goes, by module and by source line.
+ *
  * `runCpuSuite()` returns the figures; `node bench/cpu.mjs` prints them. `bench/run.mjs`
  * runs the suite and writes docs/benchmarks.md.
  */
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import { readFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { performance } from "node:perf_hooks";
 import { argv } from "node:process";
 import { fileURLToPath } from "node:url";
 import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -353,6 +359,141 @@ export const tableRows = (results) =>
       "× JSON": +(store.p50 / size.json.p50).toFixed(2),
     })),
   );
+
+/** Where a sample's self time is counted, by the file of its function. */
+const MODULES = [
+  [/\/dist\/esm\/marshal\.js$/, "marshal.js: state and metadata encoding"],
+  [/\/dist\/esm\/commands\.js$/, "commands.js: command inputs"],
+  [/\/dist\/esm\/(size\.js)$|^node:buffer$/, "size.js: item size check (Buffer.byteLength)"],
+  [/\/dist\/esm\/keys\.js$/, "keys.js: key checks"],
+  [/\/dist\/esm\/store\.js$/, "store.js: the store's functions"],
+  [
+    /\/dist\/esm\/(request|failures|core-link)\.js$|\/fp-ts\//,
+    "request.js and fp-ts: request plumbing",
+  ],
+  [/\/dist\/esm\/codecs\.js$|\/io-ts\//, "io-ts: metadata validation"],
+  [/\/@aws-sdk\/|\/@smithy\//, "lib-dynamodb: command objects"],
+];
+
+const moduleOf = ({ functionName, url }) => {
+  if (url === "") {
+    if (functionName === "(garbage collector)") return "garbage collection";
+    return "V8 builtins and runtime, not attributed to a caller";
+  }
+  for (const [pattern, label] of MODULES) if (pattern.test(url)) return label;
+  return "benchmark loop and Node.js internals";
+};
+
+const sourceLines = new Map();
+const sourceLine = (url, line) => {
+  if (!url.startsWith("file:")) return "";
+  if (!sourceLines.has(url)) {
+    try {
+      sourceLines.set(url, readFileSync(fileURLToPath(url), "utf8").split("\n"));
+    } catch {
+      sourceLines.set(url, []);
+    }
+  }
+  return (sourceLines.get(url)[line - 1] ?? "").trim();
+};
+
+const shortUrl = (url) => url.replace(/^file:\/\/.*?\/(dist|node_modules|bench)\//, "$1/");
+
+/**
+ * Samples the V8 CPU profiler while `fn` runs for `ms` milliseconds and sums the self time
+ * of each sample by module and by source line (a native callee such as `JSON.stringify` has
+ * no frame of its own: its time is counted on the line that calls it).
+ */
+const profileOne = async (session, fn, ms) => {
+  await session.post("Profiler.start");
+  let calls = 0;
+  const started = performance.now();
+  while (performance.now() - started < ms) {
+    await fn();
+    calls++;
+  }
+  const { profile } = await session.post("Profiler.stop");
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const samplesOf = new Map();
+  for (const id of profile.samples) samplesOf.set(id, (samplesOf.get(id) ?? 0) + 1);
+  const modules = new Map();
+  const lines = new Map();
+  let total = 0;
+  for (const [id, samples] of samplesOf) {
+    const { callFrame, positionTicks = [] } = nodes.get(id);
+    total += samples;
+    const module = moduleOf(callFrame);
+    modules.set(module, (modules.get(module) ?? 0) + samples);
+    // positionTicks split a node's samples by line (1-based); the rest stays on the function.
+    let placed = 0;
+    const add = (line, ticks) => {
+      const key = `${callFrame.functionName || "(anonymous)"}|${callFrame.url}|${line}`;
+      lines.set(key, (lines.get(key) ?? 0) + ticks);
+    };
+    for (const { line, ticks } of positionTicks) {
+      add(line, ticks);
+      placed += ticks;
+    }
+    if (samples > placed) add(callFrame.lineNumber + 1, samples - placed);
+  }
+  const share = (samples) => samples / total;
+  const hotspots = [...lines]
+    .map(([key, samples]) => {
+      const [fn, url, line] = key.split("|");
+      return {
+        function: fn,
+        location: url === "" ? "(native)" : `${shortUrl(url)}:${line}`,
+        source: url === "" ? "" : sourceLine(url, Number(line)),
+        share: share(samples),
+      };
+    })
+    .sort((a, b) => b.share - a.share);
+  const stringify = hotspots
+    .filter(
+      (h) => h.location.startsWith("dist/esm/marshal.js") && h.source.includes("JSON.stringify("),
+    )
+    .reduce((sum, h) => sum + h.share, 0);
+  return {
+    calls,
+    usPerCall: (ms * 1000) / calls,
+    samples: total,
+    modules: [...modules]
+      .map(([module, samples]) => ({ module, share: share(samples) }))
+      .sort((a, b) => b.share - a.share),
+    hotspots,
+    stringifyShare: stringify,
+  };
+};
+
+/**
+ * Where the time of `insert` and `update` goes, at one state size: a CPU profile (V8's
+ * sampling profiler, through `node:inspector`) of each operation run in a loop for `ms`
+ * milliseconds after a warm-up, summed by module and by source line. The profiler's own
+ * cost slows each call down, so read shares, not times.
+ */
+export const profileStore = async ({ label = "1 KB", ms = 1000, warmup = 20_000 } = {}) => {
+  const spec = SIZES.find((s) => s.label === label);
+  const size = await prepareSize(spec);
+  const { writeStore, insertState, updateState } = size;
+  const operations = [
+    ["insert", () => writeStore.insert(SAGA_NAME, CORRELATION_ID, insertState)],
+    ["update", () => writeStore.update(SAGA_NAME, updateState, 0)],
+  ];
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post("Profiler.enable");
+    await session.post("Profiler.setSamplingInterval", { interval: 20 });
+    const results = [];
+    for (const [operation, fn] of operations) {
+      for (let i = 0; i < warmup; i++) await fn();
+      results.push({ operation, ...(await profileOne(session, fn, ms)) });
+    }
+    return { label, stateBytes: size.jsonBytes, operations: results };
+  } finally {
+    session.disconnect();
+  }
+};
 
 if (argv[1] === fileURLToPath(import.meta.url)) {
   const results = await runCpuSuite({ log: (line) => console.log(line) });
