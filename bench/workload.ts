@@ -28,20 +28,10 @@ import {
   meterSend,
   sendVia,
   type Consistency,
-  type SagaStateMetadata,
 } from "../src";
 import { LOCAL_CLIENT_CONFIG } from "../scripts/dynamodb-local";
-import { runMessageLoop, type LoopSagaDefinition } from "../scripts/demo/runtime";
-import {
-  canStart,
-  correlationIdOf,
-  handleOrderMessage,
-  initialOrderState,
-  MESSAGE_TYPES,
-  SAGA_NAME,
-  type OrderMessage,
-  type OrderState,
-} from "../scripts/demo/saga";
+import { runMessageLoop } from "../scripts/demo/runtime";
+import { MESSAGE_TYPES, type OrderMessage, type OrderState, orderSaga } from "../scripts/demo/saga";
 import { buildWorkload, seededRandom } from "../scripts/demo/workload";
 
 /** Sagas in progress at any point of the queue. */
@@ -104,19 +94,6 @@ export interface WorkloadFigures {
   readonly conflictsRetried: Spread;
   readonly requeuedBeforeStart: Spread;
 }
-
-/** The demo's order saga: `OrderPlaced` starts it, the other three update it. */
-const orderSaga: LoopSagaDefinition<OrderState, OrderMessage> = {
-  name: SAGA_NAME,
-  messageId: (message) => message.messageId,
-  correlationId: correlationIdOf,
-  canStart,
-  initialState: (message: OrderMessage, metadata: SagaStateMetadata) => {
-    if (!canStart(message)) throw new Error(`${message.type} cannot start the saga`);
-    return initialOrderState(message, metadata);
-  },
-  handle: handleOrderMessage,
-};
 
 /**
  * The messages of `sagas` orders, each saga's in its own order, sagas interleaved: each next

@@ -12,43 +12,16 @@
  *
  * @packageDocumentation
  */
-import {
-  createDynamoDBSagaStore,
-  meterSend,
-  sendVia,
-  type Meter,
-  type SagaStateMetadata,
-} from "../src/index.js";
+import { createDynamoDBSagaStore, meterSend, sendVia, type Meter } from "../src/index.js";
 import { parseOptions, type DemoOptions } from "./demo/cli.js";
 import { openDatabase } from "./demo/database.js";
 import { exitOnSignals, Teardown, type Interruption } from "./demo/lifecycle.js";
 import { trackProgress, type ProgressTracker } from "./demo/progress.js";
 import { formatSummary, workloadDetail } from "./demo/report.js";
-import { runMessageLoop, type LoopSagaDefinition, type LoopStats } from "./demo/runtime.js";
-import {
-  canStart,
-  correlationIdOf,
-  handleOrderMessage,
-  initialOrderState,
-  SAGA_NAME,
-  type OrderMessage,
-  type OrderState,
-} from "./demo/saga.js";
+import { runMessageLoop, type LoopStats } from "./demo/runtime.js";
+import { SAGA_NAME, type OrderState, orderSaga } from "./demo/saga.js";
 import { cleanUp, verifySagas, type Cleanup } from "./demo/verify.js";
 import { buildWorkload } from "./demo/workload.js";
-
-/** The order saga, as the demo's runtime sees it. */
-const orderSaga: LoopSagaDefinition<OrderState, OrderMessage> = {
-  name: SAGA_NAME,
-  messageId: (message) => message.messageId,
-  correlationId: correlationIdOf,
-  canStart,
-  initialState: (message: OrderMessage, metadata: SagaStateMetadata) => {
-    if (!canStart(message)) throw new Error(`${message.type} cannot start the saga`);
-    return initialOrderState(message, metadata);
-  },
-  handle: handleOrderMessage,
-};
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);

@@ -15,6 +15,7 @@
  * @packageDocumentation
  */
 import type { SagaState, SagaStateMetadata } from "../../src/index.js";
+import type { LoopSagaDefinition } from "./runtime.js";
 
 /** The saga name under which the store keeps these sagas. */
 export const SAGA_NAME = "OrderFulfilment";
@@ -273,4 +274,17 @@ export const handleOrderMessage = (
     isCompleted: complete,
     duplicate: false,
   };
+};
+
+/** The order saga as the message loop (runtime.ts) drives it: the demo, the load test, the bench. */
+export const orderSaga: LoopSagaDefinition<OrderState, OrderMessage> = {
+  name: SAGA_NAME,
+  messageId: (message) => message.messageId,
+  correlationId: correlationIdOf,
+  canStart,
+  initialState: (message: OrderMessage, metadata: SagaStateMetadata) => {
+    if (!canStart(message)) throw new Error(`${message.type} cannot start the saga`);
+    return initialOrderState(message, metadata);
+  },
+  handle: handleOrderMessage,
 };

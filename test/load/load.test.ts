@@ -11,17 +11,9 @@
  * with `npm test`.
  */
 import { performance } from "node:perf_hooks";
-import { createDynamoDBSagaStore, meterSend, sendVia, type SagaStateMetadata } from "../../src";
-import { runMessageLoop, type LoopSagaDefinition } from "../../scripts/demo/runtime";
-import {
-  canStart,
-  correlationIdOf,
-  handleOrderMessage,
-  initialOrderState,
-  SAGA_NAME,
-  type OrderMessage,
-  type OrderState,
-} from "../../scripts/demo/saga";
+import { createDynamoDBSagaStore, meterSend, sendVia } from "../../src";
+import { runMessageLoop } from "../../scripts/demo/runtime";
+import { SAGA_NAME, type OrderState, orderSaga } from "../../scripts/demo/saga";
 import { verifySagas } from "../../scripts/demo/verify";
 import { createLocalTable, type LocalTable } from "../support/local-table";
 import { auditTable, scanTable, type Expectation } from "./consistency";
@@ -32,19 +24,6 @@ const CONCURRENCY = 32;
 const SEED = 20_261_125;
 /** Time limit of the test: it takes about 22 s on two cores; the margin is for slow CI machines. */
 const TIMEOUT_MS = 300_000;
-
-/** The demo's order saga, as the message loop sees it. */
-const orderSaga: LoopSagaDefinition<OrderState, OrderMessage> = {
-  name: SAGA_NAME,
-  messageId: (message) => message.messageId,
-  correlationId: correlationIdOf,
-  canStart,
-  initialState: (message: OrderMessage, metadata: SagaStateMetadata) => {
-    if (!canStart(message)) throw new Error(`${message.type} cannot start the saga`);
-    return initialOrderState(message, metadata);
-  },
-  handle: handleOrderMessage,
-};
 
 let table: LocalTable;
 
