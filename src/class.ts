@@ -6,9 +6,11 @@ import type { SagaState } from "./contract.js";
 import type { StateCodec } from "./marshal.js";
 import type { CleanupOptions } from "./cleanup.js";
 import { sendVia, type DocumentClientLike } from "./request.js";
+import type { TableClient } from "./table.js";
 import {
   createDynamoDBSagaStore,
   type Consistency,
+  type EnsureTableDeps,
   type DynamoDBSagaStoreFunctions,
   type FindByNameOptions,
   type FindByNameResult,
@@ -26,6 +28,11 @@ export interface DynamoDBSagaStoreOptions<TState extends SagaState = SagaState> 
   readonly consistency?: Consistency;
   readonly stateCodec?: StateCodec<TState>;
   readonly completedSagaTtlSeconds?: number;
+  /**
+   * Opt-in: run `ensureTable` through `client` before the first request (`true`, or the
+   * table options such as `{ ttl: true }`).
+   */
+  readonly ensureTable?: boolean | Omit<EnsureTableDeps, "client">;
 }
 
 /** Saga store over DynamoDB, for `createBus({ sagas: [{ definition, store }] })`. */
@@ -33,10 +40,19 @@ export class DynamoDBSagaStore<TState extends SagaState = SagaState> {
   readonly #store: DynamoDBSagaStoreFunctions<TState>;
 
   constructor(options: DynamoDBSagaStoreOptions<TState>) {
-    const { client, ...rest } = options;
+    const { client, ensureTable, ...rest } = options;
     this.#store = createDynamoDBSagaStore<TState>({
       ...rest,
       send: sendVia(client),
+      // A document client also sends the control-plane commands ensureTable uses.
+      ...(ensureTable
+        ? {
+            ensureTable: {
+              ...(ensureTable === true ? {} : ensureTable),
+              client: client as unknown as TableClient,
+            },
+          }
+        : {}),
     });
   }
 

@@ -31,6 +31,12 @@ export interface TableNames {
   readonly cleanupIndexName: string;
 }
 
+/** Default index names, as in the seed README. */
+export const DEFAULT_INDEX_NAMES = {
+  correlationIndexName: "GSI1",
+  cleanupIndexName: "GSI2",
+} as const;
+
 type AttributeValues = Record<string, unknown>;
 
 /** Strongly or eventually consistent read of one saga item. */

@@ -9,9 +9,9 @@
 export type { SagaState, SagaStateMetadata, SagaStore } from "./contract.js";
 export {
   createDynamoDBSagaStore,
-  DEFAULT_INDEX_NAMES,
   type Consistency,
   type DynamoDBSagaStoreDeps,
+  type EnsureTableDeps,
   type DynamoDBSagaStoreFunctions,
   type FindByNameOptions,
   type FindByNameResult,
@@ -27,6 +27,7 @@ export {
 } from "./request.js";
 export { MAX_ATTEMPTS, type CleanupOptions, type CleanupProgress } from "./cleanup.js";
 export { DynamoDBSagaStore, type DynamoDBSagaStoreOptions } from "./class.js";
+export { DEFAULT_INDEX_NAMES } from "./commands.js";
 export {
   createTable,
   deleteTable,

@@ -22,6 +22,7 @@ import {
   insertInput,
   queryCorrelationIndexInput,
   updateInput,
+  DEFAULT_INDEX_NAMES,
   type TableNames,
 } from "./commands.js";
 import type { SagaState, SagaStore } from "./contract.js";
@@ -38,7 +39,8 @@ import {
 import { attribute, cancellationReasons, isConditionalCheckFailure } from "./failures.js";
 import { assertKeyParts, KEY_LIMITS } from "./keys.js";
 import { decodeSagaItem, encodeState, type StateCodec } from "./marshal.js";
-import { performer, type Send } from "./request.js";
+import { performer, type Perform, type Send } from "./request.js";
+import { ensureTable, type CreateTableOptions, type TableClient } from "./table.js";
 import { itemSize, MAX_ITEM_BYTES } from "./size.js";
 
 /** How reads see writes. */
@@ -67,6 +69,21 @@ export interface DynamoDBSagaStoreDeps<TState extends SagaState = SagaState> {
   readonly completedSagaTtlSeconds?: number;
   /** Source of "now" (completion time); injectable for tests. */
   readonly clock?: () => Date;
+  /**
+   * Opt-in: before its first request the store runs `ensureTable` with this client and
+   * options (create the table if missing, add missing indexes, enable TTL with `ttl: true`).
+   * Off by default: tables usually come from CloudFormation or CDK, and this needs
+   * control-plane permissions. A failure surfaces from the operation and is retried on the next.
+   */
+  readonly ensureTable?: EnsureTableDeps;
+}
+
+/** What the store needs to run `ensureTable` itself. */
+export interface EnsureTableDeps extends Omit<
+  CreateTableOptions,
+  "tableName" | "correlationIndexName" | "cleanupIndexName"
+> {
+  readonly client: TableClient;
 }
 
 /** Options of `findByName`. */
@@ -98,12 +115,6 @@ export interface DynamoDBSagaStoreFunctions<TState extends SagaState> extends Sa
   /** Deletes completed sagas of `sagaName` that completed before `before`; returns how many. */
   deleteCompletedBefore(sagaName: string, before: Date, options?: CleanupOptions): Promise<number>;
 }
-
-/** Default index names, as in the seed README. */
-export const DEFAULT_INDEX_NAMES = {
-  correlationIndexName: "GSI1",
-  cleanupIndexName: "GSI2",
-} as const;
 
 const DYNAMODB_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
@@ -168,7 +179,24 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     );
   }
   const now = deps.clock ?? (() => new Date());
-  const perform = performer(deps.send);
+  const performNow = performer(deps.send);
+  let ensuring: Promise<unknown> | undefined;
+  const ensured = deps.ensureTable;
+  // Every request goes through `perform`, so this is the one place that waits for the table.
+  const perform: Perform =
+    ensured === undefined
+      ? performNow
+      : ((async (command, operation, init, recover) => {
+          const { client, ...tableOptions } = ensured;
+          ensuring ??= ensureTable(client, { ...tableOptions, ...table }).catch(
+            (error: unknown) => {
+              ensuring = undefined;
+              throw error;
+            },
+          );
+          await ensuring;
+          return performNow(command, operation, init, recover);
+        }) as Perform);
   const writeOptions = { ttlSeconds: completedSagaTtlSeconds };
 
   const readSaga = async (sagaName: string, sagaId: string, consistentRead: boolean) => {

@@ -18,7 +18,7 @@ import {
   type Projection,
   type TableDescription,
 } from "@aws-sdk/client-dynamodb";
-import { DEFAULT_INDEX_NAMES } from "./store.js";
+import { DEFAULT_INDEX_NAMES } from "./commands.js";
 import { ConfigurationError } from "./errors.js";
 
 /** Anything that sends control-plane commands: a `DynamoDBClient` or a document client. */

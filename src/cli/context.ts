@@ -1,14 +1,10 @@
 /** The clients and the store a command works with, built from the global options. */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { TableNames } from "../commands.js";
+import { DEFAULT_INDEX_NAMES, type TableNames } from "../commands.js";
 import type { SagaState } from "../contract.js";
 import { sendVia } from "../request.js";
-import {
-  createDynamoDBSagaStore,
-  DEFAULT_INDEX_NAMES,
-  type DynamoDBSagaStoreFunctions,
-} from "../store.js";
+import { createDynamoDBSagaStore, type DynamoDBSagaStoreFunctions } from "../store.js";
 import type { GlobalOptions } from "./options.js";
 
 /** What a command that talks to DynamoDB gets. */

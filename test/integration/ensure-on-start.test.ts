@@ -1,0 +1,73 @@
+/** The store's opt-in `ensureTable`: the table is made ready before the first request. */
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { randomUUID } from "node:crypto";
+import { createDynamoDBSagaStore, deleteTable, DynamoDBSagaStore, sendVia } from "../../src";
+import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
+import { orderState, type OrderState } from "../support/states";
+
+let client: DynamoDBClient;
+let docClient: DynamoDBDocumentClient;
+const created: string[] = [];
+
+beforeAll(() => {
+  client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: process.env.DYNAMODB_ENDPOINT });
+  docClient = DynamoDBDocumentClient.from(client);
+});
+afterAll(async () => {
+  for (const name of created) await deleteTable(client, name);
+  client.destroy();
+});
+
+const freshName = () => {
+  const name = `ensure-${randomUUID()}`;
+  created.push(name);
+  return name;
+};
+
+it("functional store: creates the missing table (with TTL) before its first request, once", async () => {
+  const tableName = freshName();
+  const store = createDynamoDBSagaStore<OrderState>({
+    send: sendVia(docClient),
+    tableName,
+    ensureTable: { client, ttl: true },
+  });
+  const state = orderState("ensure-1");
+  // Concurrent first calls share one ensureTable.
+  await Promise.all([store.insert("Ensure", "ensure-1", state), store.getById("Ensure", "nope")]);
+  expect((await store.getByCorrelationId("Ensure", "ensure-1"))?.metadata.sagaId).toBe(
+    state.metadata.sagaId,
+  );
+
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual(["GSI1", "GSI2"]);
+  const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  expect(ttl.TimeToLiveDescription?.AttributeName).toBe("expiresAt");
+});
+
+it("class: `ensureTable: true` works through the document client alone", async () => {
+  const tableName = freshName();
+  const store = new DynamoDBSagaStore<OrderState>({
+    client: docClient,
+    tableName,
+    ensureTable: true,
+  });
+  const state = orderState("ensure-2");
+  await store.insert("Ensure", "ensure-2", state);
+  expect((await store.getById("Ensure", state.metadata.sagaId))?.orderId).toBe("ensure-2");
+});
+
+it("without the option, a missing table is an error and nothing is created", async () => {
+  const tableName = `ensure-${randomUUID()}`;
+  const store = createDynamoDBSagaStore<OrderState>({ send: sendVia(docClient), tableName });
+  await expect(store.getById("Ensure", "x")).rejects.toMatchObject({ code: "request.failed" });
+  await expect(
+    client.send(new DescribeTableCommand({ TableName: tableName })),
+  ).rejects.toMatchObject({
+    name: "ResourceNotFoundException",
+  });
+});
