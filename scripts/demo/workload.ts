@@ -150,7 +150,7 @@ const planOrder = (random: Random, index: number, epoch: number): OrderPlan => {
 const stepOf = (type: OrderMessageType): number => MESSAGE_TYPES.indexOf(type);
 
 /** Counts deliveries that overtake an earlier step of their order, and those before the start. */
-const measureDisorder = (deliveries: readonly OrderMessage[]) => {
+export const measureDisorder = (deliveries: readonly OrderMessage[]) => {
   const latestStep = new Map<string, number>();
   const started = new Set<string>();
   let outOfOrder = 0;

@@ -10,7 +10,12 @@
  * @packageDocumentation
  */
 import { MESSAGE_TYPES, type OrderMessage } from "../../scripts/demo/saga";
-import { buildWorkload, seededRandom, type Workload } from "../../scripts/demo/workload";
+import {
+  buildWorkload,
+  measureDisorder,
+  seededRandom,
+  type Workload,
+} from "../../scripts/demo/workload";
 
 /** Share of the duplicates delivered right next to the original. */
 export const CONCURRENT_DUPLICATE_SHARE = 0.5;
@@ -29,22 +34,6 @@ export const receivedMessageIds = (
     received.set(message.orderId, ids);
   }
   return received;
-};
-
-const measureDisorder = (deliveries: readonly OrderMessage[]) => {
-  const latestStep = new Map<string, number>();
-  const started = new Set<string>();
-  let outOfOrder = 0;
-  let beforeStart = 0;
-  for (const message of deliveries) {
-    const step = MESSAGE_TYPES.indexOf(message.type);
-    const latest = latestStep.get(message.orderId) ?? -1;
-    if (step < latest) outOfOrder++;
-    latestStep.set(message.orderId, Math.max(step, latest));
-    if (message.type === "OrderPlaced") started.add(message.orderId);
-    else if (!started.has(message.orderId)) beforeStart++;
-  }
-  return { outOfOrder, beforeStart };
 };
 
 /** `orders` orders, five shuffled deliveries each (one duplicate per order). */
