@@ -37,6 +37,9 @@ export const DEFAULT_INDEX_NAMES = {
   cleanupIndexName: "GSI2",
 } as const;
 
+/** What DynamoDB accepts as a table or index name: 3-255 of A-Z a-z 0-9 _ . - */
+export const DYNAMODB_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
 type AttributeValues = Record<string, unknown>;
 
 /** Strongly or eventually consistent read of one saga item. */

@@ -59,6 +59,10 @@ export interface CancellationReason {
   readonly Item?: Record<string, unknown>;
 }
 
+/** DynamoDB's answer for a table (or index) that does not exist. */
+export const isTableNotFound = (error: unknown): boolean =>
+  shape(error).name === "ResourceNotFoundException";
+
 /** `ConditionalCheckFailedException` of a single-item write. */
 export const isConditionalCheckFailure = (error: unknown): boolean =>
   shape(error).name === "ConditionalCheckFailedException";

@@ -23,6 +23,7 @@ import {
   queryCorrelationIndexInput,
   updateInput,
   DEFAULT_INDEX_NAMES,
+  DYNAMODB_NAME,
   type TableNames,
 } from "./commands.js";
 import type { SagaState, SagaStore } from "./contract.js";
@@ -115,8 +116,6 @@ export interface DynamoDBSagaStoreFunctions<TState extends SagaState> extends Sa
   /** Deletes completed sagas of `sagaName` that completed before `before`; returns how many. */
   deleteCompletedBefore(sagaName: string, before: Date, options?: CleanupOptions): Promise<number>;
 }
-
-const DYNAMODB_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 const resolveTable = (
   deps: Pick<DynamoDBSagaStoreDeps, "tableName" | "correlationIndexName" | "cleanupIndexName">,

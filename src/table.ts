@@ -20,6 +20,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { DEFAULT_INDEX_NAMES } from "./commands.js";
 import { ConfigurationError } from "./errors.js";
+import { isTableNotFound } from "./failures.js";
 
 /** Anything that sends control-plane commands: a `DynamoDBClient` or a document client. */
 export interface TableClient {
@@ -131,9 +132,6 @@ const describe = async (client: TableClient, tableName: string) =>
     new DescribeTableCommand({ TableName: tableName }),
   )) as DescribeTableCommandOutput;
 
-const isNotFound = (error: unknown): boolean =>
-  (error as { name?: unknown } | null)?.name === "ResourceNotFoundException";
-
 /** Waits until the table and all its indexes are ACTIVE (or, with `gone`, until it no longer exists). */
 export const waitForTable = async (
   client: TableClient,
@@ -149,7 +147,7 @@ export const waitForTable = async (
         (Table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === "ACTIVE");
       if (active && !gone) return;
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      if (!isTableNotFound(error)) throw error;
       if (gone) return;
     }
     if (Date.now() > deadline) {
@@ -263,7 +261,7 @@ export const ensureTable = async (
     try {
       return (await describe(client, tableName)).Table;
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (isTableNotFound(error)) return undefined;
       throw error;
     }
   };
@@ -364,7 +362,7 @@ export const deleteTable = async (
   try {
     await client.send(new DeleteTableCommand({ TableName: tableName }));
   } catch (error) {
-    if (isNotFound(error)) return;
+    if (isTableNotFound(error)) return;
     throw error;
   }
   await waitForTable(client, tableName, { maxWaitSeconds, gone: true });

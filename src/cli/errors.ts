@@ -3,6 +3,7 @@
  * for any failure (store errors, AWS errors, anything else).
  */
 import { SagaStoreError } from "../errors.js";
+import { isTableNotFound } from "../failures.js";
 
 /** Process exit codes of the tool. */
 export const ExitCode = {
@@ -45,9 +46,6 @@ interface ErrorShape {
 
 const shape = (error: unknown): ErrorShape =>
   typeof error === "object" && error !== null ? (error as ErrorShape) : {};
-
-const isTableMissing = (error: unknown): boolean =>
-  shape(error).name === "ResourceNotFoundException";
 
 /** `Name: message` of an AWS error, or the message of any other error. */
 const plain = (error: unknown): string => {
@@ -105,8 +103,8 @@ export const exitCodeOf = (error: unknown): ExitCode =>
 export const errorLine = (error: unknown, context: ErrorContext = {}): string => {
   // The store wraps AWS errors (DynamoDBRequestError, TransientError): look at the cause too.
   const inner = shape(error).cause;
-  const cause = [error, inner].find((e) => isTableMissing(e) || isNetworkFailure(e)) ?? error;
-  if (isTableMissing(cause)) {
+  const cause = [error, inner].find((e) => isTableNotFound(e) || isNetworkFailure(e)) ?? error;
+  if (isTableNotFound(cause)) {
     const table = context.tableName === undefined ? "the table" : `table "${context.tableName}"`;
     return oneLine(`${table} does not exist (${plain(cause)})`);
   }

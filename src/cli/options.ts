@@ -3,6 +3,7 @@
  * exit code 2) and the global options every command shares.
  */
 import { InvalidArgumentError } from "commander";
+import { DYNAMODB_NAME } from "../commands.js";
 import type { ProvisionedThroughput } from "../table.js";
 import { UsageError } from "./errors.js";
 
@@ -64,8 +65,6 @@ export interface GlobalOptions {
   /** Print stack traces of failures. */
   readonly debug?: boolean;
 }
-
-const DYNAMODB_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 /**
  * Checks the global options before any command runs, so that a bad name (also one taken

@@ -12,6 +12,7 @@ import {
   type TableChange,
   type TableSchemaOptions,
 } from "../../table.js";
+import { isTableNotFound } from "../../failures.js";
 import { withConnection } from "../context.js";
 import { describeTable, reportText } from "../describe.js";
 import { UsageError } from "../errors.js";
@@ -67,11 +68,6 @@ export const changeText = (change: TableChange): string => {
       return `enabled TTL on ${change.attributeName}`;
   }
 };
-
-const isNotFound = (error: unknown): boolean =>
-  typeof error === "object" &&
-  error !== null &&
-  (error as { name?: unknown }).name === "ResourceNotFoundException";
 
 /** Adds the `table` command and its subcommands to `program`. */
 export const addTableCommands = (program: Command, io: CliIO): void => {
@@ -142,7 +138,7 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
         try {
           await client.send(new DescribeTableCommand({ TableName: options.table }));
         } catch (error) {
-          if (!isNotFound(error)) throw error;
+          if (!isTableNotFound(error)) throw error;
           io.stdout(`table ${options.table} does not exist; nothing to delete\n`);
           return;
         }
