@@ -88,7 +88,16 @@ export interface WriteOptions {
   readonly ttlSeconds?: number | undefined;
   /** Insert only: the saga id of an orphaned correlation item to take over. */
   readonly orphanedBy?: string | undefined;
+  /**
+   * Update only: a value unique to this call, written to `writeId`. When the SDK retries an
+   * update whose answer was lost, the retry's condition fails on the first attempt's write;
+   * the stored `writeId` tells that apart from another writer's.
+   */
+  readonly writeId?: string | undefined;
 }
+
+/** Attribute holding the id of the last update that wrote a saga item. */
+export const WRITE_ID = "writeId";
 
 /** Epoch seconds at which DynamoDB's TTL may delete a saga completed at `completedAt`. */
 export const expiresAt = (completedAt: Date, ttlSeconds: number): number =>
@@ -182,10 +191,49 @@ export const insertInput = (
 export const INSERT_ACTIONS = { saga: 0, correlation: 1, orphan: 2 } as const;
 
 /**
+ * The attributes an update sets (`undefined`: removed), keys and correlation attributes
+ * aside. Completion attributes that keep their first value are marked in `keepFirst`.
+ */
+export const updatedAttributes = (
+  sagaName: string,
+  encoded: EncodedState,
+  now: Date,
+  options: WriteOptions = {},
+): Record<string, unknown> => {
+  const sagaId = encoded.metadata.sagaId as string;
+  const attributes: Record<string, unknown> = {};
+  for (const [attribute, value] of Object.entries(encoded.metadata)) {
+    if (attribute !== "sagaId") attributes[attribute] = value;
+  }
+  for (const attribute of OPTIONAL_METADATA) {
+    if (!(attribute in encoded.metadata)) attributes[attribute] = undefined;
+  }
+  attributes.state = encoded.state;
+  attributes.stateDates = encoded.stateDates;
+  if (options.writeId !== undefined) attributes[WRITE_ID] = options.writeId;
+  const completion = encoded.isCompleted
+    ? completionAttributes(sagaName, sagaId, now, options.ttlSeconds)
+    : undefined;
+  attributes.completedAt = completion?.completedAt;
+  attributes.GSI2PK = completion?.GSI2PK;
+  attributes.GSI2SK = completion?.GSI2SK;
+  // Not completed: removed, so that TTL never deletes a reopened saga. Completed without a
+  // TTL: left as it is.
+  if (completion === undefined || completion.expiresAt !== undefined) {
+    attributes.expiresAt = completion?.expiresAt;
+  }
+  return attributes;
+};
+
+// The first completion fixes the day and the expiry; later updates of a completed saga keep them.
+const KEEP_FIRST = new Set(["completedAt", "GSI2PK", "expiresAt"]);
+
+/**
  * Update = one conditional `UpdateItem` that sets every metadata and state attribute and
  * removes the absent optional ones. It leaves the correlation attributes alone, so it does
  * not need the correlation id. On a failed condition DynamoDB returns the stored item,
- * which tells a version conflict (and the actual version) from a missing saga.
+ * which tells a version conflict (and the actual version) from a missing saga, and a
+ * retried request's own earlier write (its `writeId`) from both.
  */
 export const updateInput = (
   table: TableNames,
@@ -195,50 +243,27 @@ export const updateInput = (
   now: Date,
   options: WriteOptions = {},
 ): UpdateCommandInput => {
-  const sagaId = encoded.metadata.sagaId as string;
   const names: Record<string, string> = {};
   const values: AttributeValues = { ":expectedVersion": expectedVersion };
   const sets: string[] = [];
   const removes: string[] = [];
-  const set = (attribute: string, value: unknown, expression = `:${attribute}`): void => {
+  const attributes = updatedAttributes(sagaName, encoded, now, options);
+  for (const [attribute, value] of Object.entries(attributes)) {
     names[`#${attribute}`] = attribute;
-    values[`:${attribute}`] = value;
-    sets.push(`#${attribute} = ${expression}`);
-  };
-  const remove = (attribute: string): void => {
-    names[`#${attribute}`] = attribute;
-    removes.push(`#${attribute}`);
-  };
-
-  for (const [attribute, value] of Object.entries(encoded.metadata)) {
-    if (attribute !== "sagaId") set(attribute, value);
-  }
-  for (const attribute of OPTIONAL_METADATA) {
-    if (!(attribute in encoded.metadata)) remove(attribute);
-  }
-  set("state", encoded.state);
-  if (encoded.stateDates === undefined) remove("stateDates");
-  else set("stateDates", encoded.stateDates);
-
-  if (encoded.isCompleted) {
-    // The first completion fixes the day; later updates of a completed saga keep it.
-    const completion = completionAttributes(sagaName, sagaId, now, options.ttlSeconds);
-    set("completedAt", completion.completedAt, "if_not_exists(#completedAt, :completedAt)");
-    set("GSI2PK", completion.GSI2PK, "if_not_exists(#GSI2PK, :GSI2PK)");
-    set("GSI2SK", completion.GSI2SK);
-    if (completion.expiresAt !== undefined) {
-      set("expiresAt", completion.expiresAt, "if_not_exists(#expiresAt, :expiresAt)");
+    if (value === undefined) {
+      removes.push(`#${attribute}`);
+      continue;
     }
-  } else {
-    remove("completedAt");
-    remove("GSI2PK");
-    remove("GSI2SK");
-    remove("expiresAt"); // reopened: TTL must not delete it
+    values[`:${attribute}`] = value;
+    sets.push(
+      KEEP_FIRST.has(attribute) && encoded.isCompleted
+        ? `#${attribute} = if_not_exists(#${attribute}, :${attribute})`
+        : `#${attribute} = :${attribute}`,
+    );
   }
-
   return {
     TableName: table.tableName,
-    Key: sagaKey(sagaName, sagaId),
+    Key: sagaKey(sagaName, encoded.metadata.sagaId as string),
     UpdateExpression:
       `SET ${sets.join(", ")}` + (removes.length === 0 ? "" : ` REMOVE ${removes.join(", ")}`),
     ConditionExpression: "#version = :expectedVersion",

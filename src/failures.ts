@@ -28,6 +28,8 @@ const RETRYABLE_NAMES = new Set([
   "InternalServerError",
   "ServiceUnavailable",
   "TransactionInProgressException",
+  // The item is part of a concurrent transaction (a delete): a later attempt gets through.
+  "TransactionConflictException",
   "TimeoutError",
   "RequestTimeout",
   "RequestTimeoutException",
@@ -62,6 +64,19 @@ export interface CancellationReason {
 /** DynamoDB's answer for a table (or index) that does not exist. */
 export const isTableNotFound = (error: unknown): boolean =>
   shape(error).name === "ResourceNotFoundException";
+
+/**
+ * DynamoDB's refusal of a write whose resulting item would exceed 400 KB (a
+ * `ValidationException`; the whole request is refused, nothing is written).
+ */
+export const isItemTooLarge = (error: unknown): boolean => {
+  const { name, message } = shape(error);
+  return (
+    name === "ValidationException" &&
+    typeof message === "string" &&
+    /item size.*exceeded the maximum allowed size/i.test(message)
+  );
+};
 
 /** `ConditionalCheckFailedException` of a single-item write. */
 export const isConditionalCheckFailure = (error: unknown): boolean =>

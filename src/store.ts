@@ -11,6 +11,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import * as E from "fp-ts/lib/Either.js";
+import { randomBytes } from "node:crypto";
 import { deleteCompletedBefore as runCleanup, type CleanupOptions } from "./cleanup.js";
 import {
   deleteInput,
@@ -22,6 +23,8 @@ import {
   insertInput,
   queryCorrelationIndexInput,
   updateInput,
+  updatedAttributes,
+  WRITE_ID,
   DEFAULT_INDEX_NAMES,
   DYNAMODB_NAME,
   type TableNames,
@@ -37,9 +40,15 @@ import {
   StateTooLargeError,
   type SagaStoreErrorInit,
 } from "./errors.js";
-import { attribute, cancellationReasons, isConditionalCheckFailure } from "./failures.js";
-import { assertKeyParts, KEY_LIMITS } from "./keys.js";
-import { decodeSagaItem, encodeState, type StateCodec } from "./marshal.js";
+import {
+  attribute,
+  cancellationReasons,
+  isConditionalCheckFailure,
+  isItemTooLarge,
+  toStoreError,
+} from "./failures.js";
+import { assertKeyParts, sagaKey } from "./keys.js";
+import { decodeSagaItem, encodeState, type EncodedState, type StateCodec } from "./marshal.js";
 import { performer, type Perform, type Send } from "./request.js";
 import { ensureTable, type CreateTableOptions, type TableClient } from "./table.js";
 import { itemSize, MAX_ITEM_BYTES } from "./size.js";
@@ -137,6 +146,12 @@ const resolveTable = (
   };
 };
 
+/**
+ * Longest TTL accepted: 100 years. The expiry (epoch seconds) must stay an exact number for
+ * the document client, and a longer TTL is a mistake rather than a policy.
+ */
+export const MAX_TTL_SECONDS = 100 * 365 * 24 * 60 * 60;
+
 const isPositiveInteger = (value: unknown): value is number =>
   Number.isSafeInteger(value) && (value as number) > 0;
 
@@ -154,9 +169,23 @@ const assertFits = (item: Readonly<Record<string, unknown>>, init: SagaStoreErro
   if (size > MAX_ITEM_BYTES) throw new StateTooLargeError(size, MAX_ITEM_BYTES, init);
 };
 
-// An update does not know the correlation id its item keeps, so its size check assumes the
-// longest one allowed.
-const LONGEST_CORRELATION_ID = "x".repeat(KEY_LIMITS.correlationId);
+/** 16 random bytes: unique per update, so a retried request recognises its own write. */
+const randomWriteId = (): string => randomBytes(16).toString("base64url");
+
+/**
+ * The item an update leaves, without the correlation attributes it keeps (which it does
+ * not know): what no update may exceed, whatever its correlation id.
+ */
+const updatedItemLowerBound = (
+  table: TableNames,
+  sagaName: string,
+  encoded: EncodedState,
+  at: Date,
+  writeId: string,
+): Record<string, unknown> => ({
+  ...sagaKey(sagaName, encoded.metadata.sagaId as string),
+  ...updatedAttributes(sagaName, encoded, at, { writeId }),
+});
 
 /** Builds the store from its dependencies. */
 export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
@@ -171,13 +200,17 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
   if (consistency !== "strong" && consistency !== "eventual") {
     throw new ConfigurationError("options.invalid", `consistency must be "strong" or "eventual"`);
   }
-  if (completedSagaTtlSeconds !== undefined && !isPositiveInteger(completedSagaTtlSeconds)) {
+  if (
+    completedSagaTtlSeconds !== undefined &&
+    !(isPositiveInteger(completedSagaTtlSeconds) && completedSagaTtlSeconds <= MAX_TTL_SECONDS)
+  ) {
     throw new ConfigurationError(
       "options.invalid",
-      "completedSagaTtlSeconds must be a positive integer",
+      `completedSagaTtlSeconds must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS} (100 years), got ${String(completedSagaTtlSeconds)}`,
     );
   }
   const now = deps.clock ?? (() => new Date());
+  const newWriteId = randomWriteId;
   const performNow = performer(deps.send);
   let ensuring: Promise<unknown> | undefined;
   const ensured = deps.ensureTable;
@@ -188,9 +221,11 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       : ((async (command, operation, init, recover) => {
           const { client, ...tableOptions } = ensured;
           ensuring ??= ensureTable(client, { ...tableOptions, ...table }).catch(
-            (error: unknown) => {
+            async (error: unknown) => {
               ensuring = undefined;
-              throw error;
+              // The ensure step is part of the operation: its failures are typed like the
+              // operation's own (a throttled DescribeTable is a TransientError, not raw).
+              throw toStoreError(error, "ensureTable", init, await loadRetryableErrors());
             },
           );
           await ensuring;
@@ -236,7 +271,10 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
         init,
       );
       const item = out.Items?.[0];
-      return item === undefined ? null : decodeSagaItem(item, init, stateCodec).state;
+      if (item !== undefined) return decodeSagaItem(item, init, stateCodec).state;
+      // The index lags its table: a miss may be a saga inserted moments ago, and saga-bus
+      // drops a non-start message for which no saga is found. Only the consistent path may
+      // answer "none".
     }
     const reservation = await perform(
       new GetCommand(getCorrelationInput(table, sagaName, correlationId)),
@@ -319,14 +357,28 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       );
     }
     const at = now();
-    // The item an update leaves has the insert item's attributes.
-    const largest = insertInput(table, sagaName, LONGEST_CORRELATION_ID, encoded, at, writeOptions);
-    assertFits(largest.TransactItems![INSERT_ACTIONS.saga]!.Put!.Item!, init);
-    const input = updateInput(table, sagaName, encoded, expectedVersion, at, writeOptions);
+    const writeId = newWriteId();
+    const input = updateInput(table, sagaName, encoded, expectedVersion, at, {
+      ...writeOptions,
+      writeId,
+    });
+    // The update does not know the correlation attributes its item keeps: refuse here only
+    // what is too large even without them; DynamoDB judges the whole item (atomically).
+    assertFits(updatedItemLowerBound(table, sagaName, encoded, at, writeId), init);
     await perform(new UpdateCommand(input), "update", init, (error, classes) => {
+      if (isItemTooLarge(error)) {
+        // Over the limit only with the correlation attributes the item keeps; DynamoDB
+        // refused the whole update, so nothing was written.
+        const size = itemSize(updatedItemLowerBound(table, sagaName, encoded, at, writeId));
+        return E.left(new StateTooLargeError(size, MAX_ITEM_BYTES, { ...init, cause: error }));
+      }
       if (!isConditionalCheckFailure(error)) return E.left(error);
       // DynamoDB returned the stored item with the failure: no second read needed.
-      const actual = attribute((error as { Item?: Record<string, unknown> }).Item, "version");
+      const stored = (error as { Item?: Record<string, unknown> }).Item;
+      // The SDK retried a request whose answer was lost, and the first attempt was applied:
+      // the condition now fails on the store's own write, which is a success.
+      if (attribute(stored, WRITE_ID) === writeId) return E.right(undefined);
+      const actual = attribute(stored, "version");
       return E.left(
         actual === undefined
           ? new SagaNotFoundError(init)

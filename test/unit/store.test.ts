@@ -217,7 +217,7 @@ describe("getByCorrelationId", () => {
   });
 
   it("eventual: uses a custom correlation index name", async () => {
-    const { send, calls } = scriptedSend({ Items: [] });
+    const { send, calls } = scriptedSend({ Items: [] }, {});
     await makeStore(send, {
       consistency: "eventual",
       correlationIndexName: "ByCorrelation",
@@ -225,10 +225,36 @@ describe("getByCorrelationId", () => {
     expect((calls[0] as QueryCommand).input.IndexName).toBe("ByCorrelation");
   });
 
-  it("eventual: returns null when the query finds nothing", async () => {
-    const { send } = scriptedSend({ Items: [] });
+  it("eventual: a miss of the index is confirmed by the consistent path before null", async () => {
+    const { send, calls } = scriptedSend({ Items: [] }, {});
     const store = makeStore(send, { consistency: "eventual" });
     expect(await store.getByCorrelationId(NAME, CORRELATION_ID)).toBeNull();
+    expect(calls.map((c) => c.constructor.name)).toEqual(["QueryCommand", "GetCommand"]);
+    expect(calls[1]!.input).toEqual({
+      TableName: "sagas",
+      Key: { PK: "SAGA#OrderSaga", SK: "CORR#order-42" },
+      ConsistentRead: true,
+      ProjectionExpression: "sagaId",
+    });
+  });
+
+  // The index lags its table (DynamoDB propagates to a GSI asynchronously): saga-bus drops a
+  // non-start message when no saga is found, so a lagging index must not answer "none".
+  it("eventual: a saga the lagging index does not show yet is found through the table", async () => {
+    const state = makeState();
+    const { send, calls } = scriptedSend(
+      { Items: [] },
+      { Item: { sagaId: SAGA_ID } },
+      { Item: storedItem(state) },
+    );
+    const store = makeStore(send, { consistency: "eventual" });
+    expect(await store.getByCorrelationId(NAME, CORRELATION_ID)).toEqual(state);
+    expect(calls.map((c) => c.constructor.name)).toEqual([
+      "QueryCommand",
+      "GetCommand",
+      "GetCommand",
+    ]);
+    expect((calls[2] as GetCommand).input.ConsistentRead).toBe(true);
   });
 });
 
@@ -377,8 +403,10 @@ describe("update", () => {
 
     expect(calls).toHaveLength(1);
     expect(calls[0]).toBeInstanceOf(UpdateCommand);
+    const writeId = (calls[0] as UpdateCommand).input.ExpressionAttributeValues![":writeId"];
+    expect(writeId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(calls[0]!.input).toEqual(
-      updateInput(TABLE, NAME, encodeState(state, {}, undefined), 0, NOW),
+      updateInput(TABLE, NAME, encodeState(state, {}, undefined), 0, NOW, { writeId }),
     );
     expect((calls[0] as UpdateCommand).input.ConditionExpression).toBe(
       "#version = :expectedVersion",
@@ -403,6 +431,67 @@ describe("update", () => {
       expect(calls[0]).toBeInstanceOf(UpdateCommand);
     },
   );
+
+  // The SDK retries a request whose answer was lost (a reset connection, a timeout). If the
+  // first attempt was applied, the retry's condition fails against the store's own write.
+  it.each([
+    ["raw attribute values", (id: string) => ({ version: { N: "6" }, writeId: { S: id } })],
+    ["plain values", (id: string) => ({ version: 6, writeId: id })],
+  ])(
+    "a failed condition on its own write (a retried request, %s) is a success",
+    async (_label, item) => {
+      const { send, calls } = fakeSend((command) => {
+        const input = (command as UpdateCommand).input;
+        throw awsError("ConditionalCheckFailedException", {
+          Item: item(input.ExpressionAttributeValues![":writeId"] as string),
+        });
+      });
+      await expect(
+        makeStore(send).update(NAME, makeState({}, { version: 6 }), 5),
+      ).resolves.toBeUndefined();
+      expect(calls).toHaveLength(1);
+    },
+  );
+
+  it("a failed condition on another update's write is still a ConcurrencyError", async () => {
+    const { send } = scriptedSend(
+      awsError("ConditionalCheckFailedException", {
+        Item: { version: { N: "6" }, writeId: { S: "someone-else" } },
+      }),
+    );
+    const error = await rejection(makeStore(send).update(NAME, makeState({}, { version: 6 }), 5));
+    expect(error).toBeInstanceOf(ConcurrencyError);
+    expect(error).toMatchObject({ expectedVersion: 5, actualVersion: 6 });
+  });
+
+  it("each update writes its own write id", async () => {
+    const { send, calls } = scriptedSend({}, {});
+    const store = makeStore(send);
+    await store.update(NAME, makeState({}, { version: 1 }), 0);
+    await store.update(NAME, makeState({}, { version: 2 }), 1);
+    const ids = calls.map((c) => (c as UpdateCommand).input.ExpressionAttributeValues![":writeId"]);
+    expect(ids[0]).not.toEqual(ids[1]);
+  });
+
+  // The item is inside a concurrent transaction (a delete): retrying gets through.
+  it("TransactionConflictException becomes a TransientError", async () => {
+    const { send } = scriptedSend(awsError("TransactionConflictException"));
+    const error = await rejection(makeStore(send).update(NAME, makeState({}, { version: 1 }), 0));
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.cause).toMatchObject({ name: "TransactionConflictException" });
+  });
+
+  it("DynamoDB's refusal of an oversized item becomes StateTooLargeError", async () => {
+    const { send } = scriptedSend(
+      awsError("ValidationException", {
+        message: "Item size to update has exceeded the maximum allowed size",
+      }),
+    );
+    const error = await rejection(makeStore(send).update(NAME, makeState({}, { version: 1 }), 0));
+    expect(error).toBeInstanceOf(StateTooLargeError);
+    expect(error).toMatchObject({ code: "state.tooLarge", sagaName: NAME, sagaId: SAGA_ID });
+    expect(error.cause).toMatchObject({ name: "ValidationException" });
+  });
 
   it("throws SagaNotFoundError when the failure carries no item", async () => {
     const { send } = scriptedSend(awsError("ConditionalCheckFailedException"));
@@ -429,9 +518,23 @@ describe("completedSagaTtlSeconds", () => {
       expect.objectContaining({
         name: "ConfigurationError",
         code: "options.invalid",
-        message: "completedSagaTtlSeconds must be a positive integer",
+        message: expect.stringContaining(
+          "completedSagaTtlSeconds must be a whole number of seconds from 1 to 3153600000",
+        ),
       }),
     );
+  });
+
+  // The expiry (epoch seconds) must stay an exact number: the document client refuses
+  // numbers past Number.MAX_SAFE_INTEGER at every completing write.
+  it("refuses more than 100 years before any request", () => {
+    const { send } = scriptedSend();
+    for (const ttl of [Number.MAX_SAFE_INTEGER, 3_153_600_001]) {
+      expect(() => makeStore(send, { completedSagaTtlSeconds: ttl })).toThrow(
+        expect.objectContaining({ code: "options.invalid" }),
+      );
+    }
+    expect(() => makeStore(send, { completedSagaTtlSeconds: 3_153_600_000 })).not.toThrow();
   });
 
   it("accepts a positive integer", () => {
@@ -493,7 +596,10 @@ describe("completedSagaTtlSeconds", () => {
     );
     expect(completing.ExpressionAttributeValues![":expiresAt"]).toBe(NOW_SECONDS + TTL);
     expect(completing).toEqual(
-      updateInput(TABLE, NAME, encodeState(done, {}, undefined), 0, NOW, { ttlSeconds: TTL }),
+      updateInput(TABLE, NAME, encodeState(done, {}, undefined), 0, NOW, {
+        ttlSeconds: TTL,
+        writeId: completing.ExpressionAttributeValues![":writeId"] as string,
+      }),
     );
 
     await store.update(NAME, makeState({}, { version: 2, isCompleted: false }), 1);
@@ -735,13 +841,50 @@ describe("bad input is refused before any request", () => {
       );
     });
 
-    it("update refuses it too (it does not know the correlation id, so assumes the longest)", async () => {
+    // The update does not know the correlation attributes its item keeps: DynamoDB decides,
+    // atomically, and its refusal becomes the same typed error.
+    it("update sends it and maps DynamoDB's refusal", async () => {
+      const { send, calls } = scriptedSend(
+        awsError("ValidationException", {
+          message: "Item size to update has exceeded the maximum allowed size",
+        }),
+      );
+      const error = await rejection(
+        makeStore(send).update(name, makeState({ blob }, { ...meta, version: 1 }), 0),
+      );
+      expect(error).toBeInstanceOf(StateTooLargeError);
+      expect(calls).toHaveLength(1);
+    });
+
+    it("update refuses, before any request, a state too large even without them", async () => {
+      const huge = "x".repeat(MAX_ITEM_BYTES);
       await refused(
-        (s) => s.update(name, makeState({ blob }, { ...meta, version: 1 }), 0),
+        (s) => s.update(name, makeState({ huge }, { ...meta, version: 1 }), 0),
         StateTooLargeError,
         "state.tooLarge",
       );
     });
+  });
+
+  // An insert with a short correlation id leaves room that an update must not take away
+  // by assuming the longest correlation id (saga-bus's start is insert, then update).
+  it("update accepts the state its insert accepted", async () => {
+    const sizeOf = (blob: string) =>
+      itemSize(
+        insertInput(
+          TABLE,
+          NAME,
+          CORRELATION_ID,
+          encodeState(makeState({ blob }), {}, undefined),
+          NOW,
+        ).TransactItems![0]!.Put!.Item!,
+      );
+    const blob = "x".repeat(MAX_ITEM_BYTES - sizeOf("") - 10);
+    const { send, calls } = scriptedSend({}, {});
+    const store = makeStore(send);
+    await store.insert(NAME, CORRELATION_ID, makeState({ blob }));
+    await store.update(NAME, makeState({ blob }, { version: 1 }), 0);
+    expect(calls.map((c) => c.constructor.name)).toEqual(["TransactWriteCommand", "UpdateCommand"]);
   });
 });
 

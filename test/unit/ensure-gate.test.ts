@@ -1,0 +1,45 @@
+/**
+ * The store's opt-in ensure step is part of each operation: its failures are typed like the
+ * operation's own, and a failed step is tried again by the next operation.
+ */
+import { createDynamoDBSagaStore, TransientError, DynamoDBRequestError } from "../../src";
+import type { TableClient } from "../../src/table";
+
+const throttled = () =>
+  Object.assign(new Error("Rate of requests exceeds the allowed throughput"), {
+    name: "ThrottlingException",
+    $fault: "client",
+    $metadata: { httpStatusCode: 400 },
+  });
+
+const denied = () =>
+  Object.assign(new Error("User is not authorized to perform: dynamodb:DescribeTable"), {
+    name: "AccessDeniedException",
+    $fault: "client",
+    $metadata: { httpStatusCode: 400 },
+  });
+
+const storeWith = (fail: () => Error) => {
+  const client: TableClient = { send: jest.fn(() => Promise.reject(fail())) };
+  const send = jest.fn(() => Promise.resolve({}));
+  const store = createDynamoDBSagaStore({ send, tableName: "sagas", ensureTable: { client } });
+  return { store, client, send };
+};
+
+it("a throttled DescribeTable in the ensure step is a TransientError naming the saga", async () => {
+  const { store, send } = storeWith(throttled);
+  const error: unknown = await store.getById("OrderSaga", "saga-1").catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(TransientError);
+  expect((error as Error).message).toContain('ensureTable of saga "OrderSaga"');
+  expect((error as TransientError).cause).toMatchObject({ name: "ThrottlingException" });
+  expect(send).not.toHaveBeenCalled();
+});
+
+it("a refused ensure step is a typed DynamoDBRequestError, and the next call tries again", async () => {
+  const { store, client } = storeWith(denied);
+  const first: unknown = await store.getById("OrderSaga", "saga-1").catch((e: unknown) => e);
+  expect(first).toBeInstanceOf(DynamoDBRequestError);
+  expect(first).toMatchObject({ code: "request.failed", sagaName: "OrderSaga" });
+  await store.getById("OrderSaga", "saga-1").catch(() => undefined);
+  expect(client.send).toHaveBeenCalledTimes(2);
+});
