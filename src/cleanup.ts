@@ -9,7 +9,8 @@
  *    only if still completed before the cutoff), then one of their correlation items (each
  *    only if it still names its saga). A correlation item is deleted only after its saga, so
  *    an interruption can leave an orphaned correlation item, never a saga without one;
- *    `insert` takes orphaned correlation items over.
+ *    `insert` takes orphaned correlation items over. Only a saga delete that returned the
+ *    old item counts: a delete of a saga already gone (another cleanup, TTL) succeeds too.
  * 3. Statements that fail for a retryable reason are retried with exponential backoff and
  *    jitter; after `MAX_ATTEMPTS` the run fails with a `TransientError`.
  */
@@ -29,7 +30,7 @@ import type { Perform } from "./request.js";
 
 /** Progress of a cleanup run, reported after every batch. */
 export interface CleanupProgress {
-  /** Sagas deleted so far. */
+  /** Sagas this run deleted so far (not those another run or TTL deleted first). */
   readonly deleted: number;
   /** Candidates found by the scan so far (deleted, reopened or already gone). */
   readonly scanned: number;
@@ -84,6 +85,14 @@ export interface CleanupContext {
   readonly table: TableNames;
 }
 
+/** Outcome of `executeAll`. */
+interface Executed {
+  /** Victims whose statement succeeded. */
+  readonly done: CleanupVictim[];
+  /** How many of those statements returned an item (`RETURNING ALL OLD *`: really deleted). */
+  readonly returned: number;
+}
+
 /**
  * Runs statements for `victims`; returns those whose statement succeeded. A failed
  * condition drops a victim; retryable failures are retried; anything else throws.
@@ -93,8 +102,9 @@ const executeAll = async (
   sagaName: string,
   victims: readonly CleanupVictim[],
   build: (victims: readonly CleanupVictim[]) => BatchExecuteStatementCommand,
-): Promise<CleanupVictim[]> => {
+): Promise<Executed> => {
   const done: CleanupVictim[] = [];
+  let returned = 0;
   let pending = victims;
   let lastFailure: Error | undefined;
   for (let attempt = 0; pending.length > 0; attempt++) {
@@ -114,6 +124,7 @@ const executeAll = async (
       const code = error?.Code;
       if (responses[i] !== undefined && code === undefined) {
         done.push(victim);
+        if (responses[i]?.Item !== undefined) returned++;
         return;
       }
       if (code === "ConditionalCheckFailed") return;
@@ -132,10 +143,13 @@ const executeAll = async (
     });
     pending = retry;
   }
-  return done;
+  return { done, returned };
 };
 
-/** Deletes the completed sagas of `sagaName` that completed before `before`; returns how many. */
+/**
+ * Deletes the completed sagas of `sagaName` that completed before `before`; returns how many
+ * this run deleted (a saga deleted first by a concurrent run or by TTL does not count).
+ */
 export const deleteCompletedBefore = async (
   ctx: CleanupContext,
   sagaName: string,
@@ -151,22 +165,23 @@ export const deleteCompletedBefore = async (
 
   const deleteBatch = async (victims: readonly CleanupVictim[]): Promise<void> => {
     if (stopped) return;
-    const gone = await executeAll(
+    const sagas = await executeAll(
       ctx,
       sagaName,
       victims,
       (v) =>
         new BatchExecuteStatementCommand(deleteCompletedSagasInput(ctx.table, sagaName, v, before)),
     );
-    if (gone.length > 0) {
+    // Every saga that is gone, deleted now or before (TTL leaves its correlation item behind).
+    if (sagas.done.length > 0) {
       await executeAll(
         ctx,
         sagaName,
-        gone,
+        sagas.done,
         (v) => new BatchExecuteStatementCommand(deleteCorrelationsInput(ctx.table, sagaName, v)),
       );
     }
-    deleted += gone.length;
+    deleted += sagas.returned;
     onProgress?.({ deleted, scanned });
   };
 

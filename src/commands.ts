@@ -351,6 +351,18 @@ export const findByNameInput = (
   };
 };
 
+/** Just above the last instant a 4-digit year can write ("24:00" ends a day in ISO 8601). */
+const END_OF_YEAR_9999 = "9999-12-31T24:00:00.000Z";
+
+/**
+ * The cutoff as a string to compare with stored `completedAt` values, which DynamoDB compares
+ * byte by byte. Years after 9999 serialise as `+010000-…`, and `+` sorts before every digit,
+ * so such a cutoff would match nothing: it becomes a string above every 4-digit-year one.
+ * Years before 0 (`-000001-…`) already sort below them all, as they should.
+ */
+export const cutoffString = (before: Date): string =>
+  before.getUTCFullYear() > 9999 ? END_OF_YEAR_9999 : before.toISOString();
+
 /**
  * One segment page of the scan of the cleanup index for completed sagas of one name that
  * completed before `before`. The index is sparse (only completed sagas are in it), so the
@@ -368,7 +380,7 @@ export const cleanupScanInput = (
   FilterExpression: "begins_with(GSI2SK, :prefix) AND completedAt < :before",
   ExpressionAttributeValues: {
     ":prefix": cleanupSortPrefix(sagaName),
-    ":before": before.toISOString(),
+    ":before": cutoffString(before),
   },
   ProjectionExpression: "sagaId, correlationId",
   Segment: segment.index,
@@ -389,6 +401,10 @@ export const MAX_BATCH_STATEMENTS = 25;
  * Deletes up to 25 sagas, each only if it is still completed before the cutoff: a saga
  * reopened since the scan stays. PartiQL statements, unlike `BatchWriteItem` requests, carry
  * a condition each, and unlike a transaction cost no more than plain deletes.
+ *
+ * A DELETE of an item that is already gone succeeds, whatever its condition (a concurrent
+ * cleanup or TTL got there first), so success does not mean deleted: `RETURNING ALL OLD *`
+ * returns the item only from the statement that really deleted it.
  */
 export const deleteCompletedSagasInput = (
   table: TableNames,
@@ -399,8 +415,8 @@ export const deleteCompletedSagasInput = (
   Statements: victims.map((victim) => {
     const key = sagaKey(sagaName, victim.sagaId);
     return {
-      Statement: `DELETE FROM "${table.tableName}" WHERE PK = ? AND SK = ? AND isCompleted = ? AND completedAt < ?`,
-      Parameters: [key.PK, key.SK, true, before.toISOString()],
+      Statement: `DELETE FROM "${table.tableName}" WHERE PK = ? AND SK = ? AND isCompleted = ? AND completedAt < ? RETURNING ALL OLD *`,
+      Parameters: [key.PK, key.SK, true, cutoffString(before)],
     };
   }),
 });

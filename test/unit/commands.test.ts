@@ -565,12 +565,12 @@ describe("deleteCompletedSagasInput", () => {
       Statements: [
         {
           Statement:
-            'DELETE FROM "sagas" WHERE PK = ? AND SK = ? AND isCompleted = ? AND completedAt < ?',
+            'DELETE FROM "sagas" WHERE PK = ? AND SK = ? AND isCompleted = ? AND completedAt < ? RETURNING ALL OLD *',
           Parameters: ["SAGA#OrderSaga", "ID#a", true, "2024-04-01T00:00:00.000Z"],
         },
         {
           Statement:
-            'DELETE FROM "sagas" WHERE PK = ? AND SK = ? AND isCompleted = ? AND completedAt < ?',
+            'DELETE FROM "sagas" WHERE PK = ? AND SK = ? AND isCompleted = ? AND completedAt < ? RETURNING ALL OLD *',
           Parameters: ["SAGA#OrderSaga", "ID#b#1", true, "2024-04-01T00:00:00.000Z"],
         },
       ],

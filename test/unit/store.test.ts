@@ -1121,9 +1121,10 @@ describe("deleteCompletedBefore", () => {
   ) => ({
     Responses: targets(command).map((sk) => {
       const code = codeOf(sk);
-      return code === undefined
-        ? { TableName: "sagas" }
-        : { TableName: "sagas", Error: { Code: code, Message: `${code} for ${sk}` } };
+      // A saga delete returns the item it deleted (RETURNING ALL OLD *).
+      if (code === undefined)
+        return { TableName: "sagas", ...(sk.startsWith("ID#") && { Item: { SK: sk } }) };
+      return { TableName: "sagas", Error: { Code: code, Message: `${code} for ${sk}` } };
     }),
   });
 
@@ -1613,7 +1614,7 @@ describe("DynamoDBSagaStore (class)", () => {
         return command.input.Segment === 0 ? { Items: [{ sagaId: "s", correlationId: "c" }] } : {};
       }
       if (command instanceof BatchExecuteStatementCommand) {
-        return { Responses: command.input.Statements!.map(() => ({})) };
+        return { Responses: command.input.Statements!.map(() => ({ Item: { sagaId: "s" } })) };
       }
       throw new Error(`unexpected ${command.constructor.name}`);
     });
