@@ -17,8 +17,9 @@ import {
   type KeySchemaElement,
   type Projection,
   type TableDescription,
+  type TimeToLiveDescription,
 } from "@aws-sdk/client-dynamodb";
-import { DEFAULT_INDEX_NAMES } from "./commands.js";
+import { DEFAULT_INDEX_NAMES, DYNAMODB_NAME } from "./commands.js";
 import { ConfigurationError } from "./errors.js";
 import { isTableNotFound } from "./failures.js";
 
@@ -80,25 +81,77 @@ const keySchema = (hash: string, range: string) => [
   { AttributeName: range, KeyType: "RANGE" as const },
 ];
 
+/** A value as an error message shows it: strings quoted, anything else as `String` has it. */
+const shown = (value: unknown): string =>
+  typeof value === "string" ? JSON.stringify(value) : String(value);
+
+/** Why `value` is not a DynamoDB table or index name, or `undefined` when it is one. */
+const nameProblem = (option: string, value: unknown): string | undefined =>
+  typeof value === "string" && DYNAMODB_NAME.test(value)
+    ? undefined
+    : `${option} must be a DynamoDB name (3-255 of A-Z a-z 0-9 _ . -), got ${shown(value)}`;
+
+/** Why DynamoDB would refuse these capacity units, or `undefined` when it would not. */
+const capacityProblem = (throughput: ProvisionedThroughput | null): string | undefined => {
+  for (const key of ["ReadCapacityUnits", "WriteCapacityUnits"] as const) {
+    const units: unknown = throughput?.[key];
+    if (!Number.isSafeInteger(units) || (units as number) < 1) {
+      return `provisionedThroughput.${key} must be a whole number from 1, got ${shown(units)}`;
+    }
+  }
+  return undefined;
+};
+
+/**
+ * What DynamoDB would refuse in the table options, found before any request is sent so that
+ * it is a `ConfigurationError` rather than a raw AWS error; `undefined` when nothing is.
+ */
+const schemaOptionsProblem = (
+  tableName: unknown,
+  options: TableSchemaOptions,
+  indexNames: { readonly correlation: string; readonly cleanup: string },
+): string | undefined => {
+  const billingMode: unknown = options.billingMode ?? "PAY_PER_REQUEST";
+  const throughput = options.provisionedThroughput;
+  const problems = [
+    nameProblem("tableName", tableName),
+    nameProblem("correlationIndexName", indexNames.correlation),
+    nameProblem("cleanupIndexName", indexNames.cleanup),
+    indexNames.correlation === indexNames.cleanup
+      ? `correlationIndexName and cleanupIndexName must differ, both are ${shown(indexNames.cleanup)}`
+      : undefined,
+    billingMode === "PAY_PER_REQUEST" || billingMode === "PROVISIONED"
+      ? undefined
+      : `billingMode must be "PAY_PER_REQUEST" or "PROVISIONED", got ${shown(billingMode)}`,
+    billingMode === "PROVISIONED" && throughput === undefined
+      ? "billingMode PROVISIONED needs provisionedThroughput"
+      : undefined,
+    throughput === undefined ? undefined : capacityProblem(throughput),
+  ];
+  return problems.find((problem) => problem !== undefined);
+};
+
 /**
  * The store's table: `PK`/`SK`, the correlation index (`GSI1PK`/`GSI1SK`, all attributes,
  * so the eventual lookup is one query) and the sparse cleanup index (`GSI2PK`/`GSI2SK`,
- * with just what cleanup reads).
+ * with just what cleanup reads). Throws `ConfigurationError` (`options.invalid`) for a name,
+ * billing mode or capacity DynamoDB would refuse.
  */
 export const getTableSchema = (
   tableName: string,
   options: TableSchemaOptions = {},
 ): TableSchema => {
+  const indexNames = {
+    correlation: options.correlationIndexName ?? DEFAULT_INDEX_NAMES.correlationIndexName,
+    cleanup: options.cleanupIndexName ?? DEFAULT_INDEX_NAMES.cleanupIndexName,
+  };
+  const problem = schemaOptionsProblem(tableName, options, indexNames);
+  if (problem !== undefined) throw new ConfigurationError("options.invalid", problem);
   const billingMode = options.billingMode ?? "PAY_PER_REQUEST";
-  const throughput = options.provisionedThroughput;
-  if (billingMode === "PROVISIONED" && throughput === undefined) {
-    throw new ConfigurationError(
-      "options.invalid",
-      "billingMode PROVISIONED needs provisionedThroughput",
-    );
-  }
   const capacity =
-    billingMode === "PROVISIONED" ? { ProvisionedThroughput: { ...throughput! } } : {};
+    billingMode === "PROVISIONED"
+      ? { ProvisionedThroughput: { ...options.provisionedThroughput! } }
+      : {};
   return {
     TableName: tableName,
     BillingMode: billingMode,
@@ -107,13 +160,13 @@ export const getTableSchema = (
     AttributeDefinitions: ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"].map(attribute),
     GlobalSecondaryIndexes: [
       {
-        IndexName: options.correlationIndexName ?? DEFAULT_INDEX_NAMES.correlationIndexName,
+        IndexName: indexNames.correlation,
         KeySchema: keySchema("GSI1PK", "GSI1SK"),
         Projection: { ProjectionType: "ALL" },
         ...capacity,
       },
       {
-        IndexName: options.cleanupIndexName ?? DEFAULT_INDEX_NAMES.cleanupIndexName,
+        IndexName: indexNames.cleanup,
         KeySchema: keySchema("GSI2PK", "GSI2SK"),
         Projection: {
           ProjectionType: "INCLUDE",
@@ -160,26 +213,54 @@ export const waitForTable = async (
   }
 };
 
-/** Turns on TTL on `expiresAt` unless it is already on; returns whether it changed anything. */
-const enableTtl = async (client: TableClient, tableName: string): Promise<boolean> => {
-  const { TimeToLiveDescription: ttl } = (await client.send(
-    new DescribeTimeToLiveCommand({ TableName: tableName }),
-  )) as DescribeTimeToLiveCommandOutput;
+const describeTtl = async (client: TableClient, tableName: string) =>
+  (
+    (await client.send(
+      new DescribeTimeToLiveCommand({ TableName: tableName }),
+    )) as DescribeTimeToLiveCommandOutput
+  ).TimeToLiveDescription;
+
+/**
+ * Whether TTL is on for `expiresAt` (true), off (false), or on for another attribute, which
+ * the store cannot use (a `ConfigurationError`).
+ */
+const ttlIsOn = (tableName: string, ttl: TimeToLiveDescription | undefined): boolean => {
   const on = ttl?.TimeToLiveStatus === "ENABLED" || ttl?.TimeToLiveStatus === "ENABLING";
-  if (on && ttl?.AttributeName === TTL_ATTRIBUTE) return false;
-  if (on) {
+  if (on && ttl?.AttributeName !== TTL_ATTRIBUTE) {
     throw new ConfigurationError(
       "table.invalid",
       `table ${tableName} has TTL on attribute ${ttl?.AttributeName}, not ${TTL_ATTRIBUTE}`,
     );
   }
-  await client.send(
-    new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
-    }),
-  );
-  return true;
+  return on;
+};
+
+const errorName = (error: unknown): unknown => (error as { name?: unknown } | null)?.name;
+
+/**
+ * Turns on TTL on `expiresAt` unless it is already on; returns whether it changed anything.
+ * Another process may enable it between the read and the write: DynamoDB then refuses with
+ * a `ValidationException` ("TimeToLive is already enabled"), which is success if TTL is now
+ * on for `expiresAt` (re-read a few times, as the status may lag the refusal).
+ */
+const enableTtl = async (client: TableClient, tableName: string): Promise<boolean> => {
+  if (ttlIsOn(tableName, await describeTtl(client, tableName))) return false;
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (errorName(error) !== "ValidationException") throw error;
+    for (const delay of [0, 200, 1000]) {
+      await sleep(delay);
+      if (ttlIsOn(tableName, await describeTtl(client, tableName))) return false;
+    }
+    throw error;
+  }
 };
 
 /**
@@ -217,19 +298,38 @@ const missingProjection = (
   return (wanted?.NonKeyAttributes ?? []).filter((name) => !have.has(name));
 };
 
-/** Why an existing table cannot serve the store, or `undefined` when it can. */
+/**
+ * Every key attribute of the table and of its indexes that the store names, as a reason
+ * when one is not a string: the store writes strings there, so a number or binary type
+ * would fail every write. An index still to be added may find its attributes undeclared.
+ */
+const keyTypeMismatch = (table: TableDescription, schema: TableSchema): string | undefined => {
+  const types = new Map(
+    (table.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]),
+  );
+  const tableKeys = new Set((schema.KeySchema ?? []).map((k) => k.AttributeName));
+  const keys = [schema.KeySchema, ...(schema.GlobalSecondaryIndexes ?? []).map((i) => i.KeySchema)]
+    .flatMap((schemaKeys) => schemaKeys ?? [])
+    .map((k) => k.AttributeName);
+  for (const name of new Set(keys)) {
+    const type = types.get(name);
+    if (type === "S" || (type === undefined && !tableKeys.has(name))) continue;
+    return `its key attribute ${name} must be a string (S), ${type === undefined ? "it is not declared" : `not ${type}`}`;
+  }
+  return undefined;
+};
+
+/**
+ * Why an existing table cannot serve the store, or `undefined` when it can: the table's key
+ * schema, the type of every key attribute of the table and its indexes, and the key schema
+ * and projection of each index it has.
+ */
 export const tableMismatch = (table: TableDescription, schema: TableSchema): string | undefined => {
   if (keyText(table.KeySchema) !== keyText(schema.KeySchema)) {
     return `its key schema is (${keyText(table.KeySchema)}), the store needs (${keyText(schema.KeySchema)})`;
   }
-  const types = new Map(
-    (table.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]),
-  );
-  for (const key of schema.KeySchema ?? []) {
-    if (types.get(key.AttributeName) !== "S") {
-      return `its key attribute ${key.AttributeName} must be a string (S)`;
-    }
-  }
+  const mistyped = keyTypeMismatch(table, schema);
+  if (mistyped !== undefined) return mistyped;
   for (const wanted of schema.GlobalSecondaryIndexes ?? []) {
     const found = table.GlobalSecondaryIndexes?.find((i) => i.IndexName === wanted.IndexName);
     if (found === undefined) continue;
@@ -244,11 +344,24 @@ export const tableMismatch = (table: TableDescription, schema: TableSchema): str
   return undefined;
 };
 
+/** Throws `ConfigurationError` (`table.invalid`) when the table cannot serve the store. */
+const refuseMismatch = (table: TableDescription, schema: TableSchema): void => {
+  const mismatch = tableMismatch(table, schema);
+  if (mismatch !== undefined) {
+    throw new ConfigurationError(
+      "table.invalid",
+      `table ${schema.TableName} cannot serve the saga store: ${mismatch}`,
+    );
+  }
+};
+
 /**
  * Makes sure the store's table exists and is complete: creates it when missing; on an
  * existing table, adds each missing index (one `UpdateTable` per index, as DynamoDB
  * requires) and enables TTL when asked, waiting until everything is ACTIVE. Refuses a table
- * whose keys cannot serve the store. Idempotent: safe at every start.
+ * whose keys, key types or projections cannot serve the store. Idempotent, and safe when
+ * several processes run it at once: each tolerates the table, an index or TTL that another
+ * created in the meantime.
  */
 export const ensureTable = async (
   client: TableClient,
@@ -279,19 +392,16 @@ export const ensureTable = async (
     }
   }
   if (table !== undefined) {
-    const mismatch = tableMismatch(table, schema);
-    if (mismatch !== undefined) {
-      throw new ConfigurationError(
-        "table.invalid",
-        `table ${tableName} cannot serve the saga store: ${mismatch}`,
-      );
-    }
+    refuseMismatch(table, schema);
     await wait();
+    let raced = false;
     for (const index of schema.GlobalSecondaryIndexes ?? []) {
-      if (await addIndex(client, table, schema, index, wait, current)) {
-        changes.push({ kind: "createdIndex", indexName: index.IndexName! });
-      }
+      const added = await addIndex(client, schema, index, wait);
+      if (added === "created") changes.push({ kind: "createdIndex", indexName: index.IndexName! });
+      raced ||= added === "createdByAnother";
     }
+    // An index another process created is checked like the ones found at the start.
+    if (raced) refuseMismatch((await describe(client, tableName)).Table ?? table, schema);
   }
   if (options.ttl && (await enableTtl(client, tableName))) {
     changes.push({ kind: "enabledTtl", attributeName: TTL_ATTRIBUTE });
@@ -299,58 +409,90 @@ export const ensureTable = async (
   return changes;
 };
 
-const isInUse = (error: unknown): boolean =>
-  (error as { name?: unknown } | null)?.name === "ResourceInUseException";
+const isInUse = (error: unknown): boolean => errorName(error) === "ResourceInUseException";
 
-/**
- * Adds one missing index (DynamoDB takes one per `UpdateTable`) and waits until it is
- * ACTIVE; returns false if it was there already or another process added it meanwhile.
- */
-const addIndex = async (
-  client: TableClient,
-  table: TableDescription,
+/** The `UpdateTable` that adds `index` to the table `table` describes. */
+const createIndexCommand = (
+  table: TableDescription | undefined,
   schema: TableSchema,
   index: GlobalSecondaryIndex,
-  wait: () => Promise<void>,
-  current: () => Promise<TableDescription | undefined>,
-): Promise<boolean> => {
-  const has = (t: TableDescription | undefined) =>
-    t?.GlobalSecondaryIndexes?.some((i) => i.IndexName === index.IndexName) ?? false;
-  if (has(table)) return false;
+): UpdateTableCommand => {
   // A provisioned table needs capacity for a new index too: give it the table's own.
   const provisioned =
-    table.BillingModeSummary?.BillingMode === "PROVISIONED" ||
-    (table.BillingModeSummary === undefined &&
-      (table.ProvisionedThroughput?.ReadCapacityUnits ?? 0) > 0);
+    table?.BillingModeSummary?.BillingMode === "PROVISIONED" ||
+    (table?.BillingModeSummary === undefined &&
+      (table?.ProvisionedThroughput?.ReadCapacityUnits ?? 0) > 0);
   const capacity =
     provisioned && index.ProvisionedThroughput === undefined
       ? {
           ProvisionedThroughput: {
-            ReadCapacityUnits: table.ProvisionedThroughput?.ReadCapacityUnits ?? 1,
-            WriteCapacityUnits: table.ProvisionedThroughput?.WriteCapacityUnits ?? 1,
+            ReadCapacityUnits: table?.ProvisionedThroughput?.ReadCapacityUnits ?? 1,
+            WriteCapacityUnits: table?.ProvisionedThroughput?.WriteCapacityUnits ?? 1,
           },
         }
       : {};
   const keyNames = new Set(index.KeySchema?.map((k) => k.AttributeName));
-  try {
-    await client.send(
-      new UpdateTableCommand({
-        TableName: table.TableName,
-        AttributeDefinitions: schema.AttributeDefinitions?.filter((a) =>
-          keyNames.has(a.AttributeName),
-        ),
-        GlobalSecondaryIndexUpdates: [{ Create: { ...index, ...capacity } }],
-      }),
-    );
-  } catch (error) {
-    // The table is busy, most likely with another process adding this same index.
-    if (!isInUse(error)) throw error;
+  return new UpdateTableCommand({
+    TableName: schema.TableName,
+    AttributeDefinitions: schema.AttributeDefinitions?.filter((a) => keyNames.has(a.AttributeName)),
+    GlobalSecondaryIndexUpdates: [{ Create: { ...index, ...capacity } }],
+  });
+};
+
+/**
+ * How DynamoDB refuses an index another process is adding or has added: the table or index
+ * is busy (`ResourceInUseException`), too many index changes at once
+ * (`LimitExceededException`), or the index exists already (`ValidationException`).
+ */
+const CONCURRENT_INDEX_CHANGE: ReadonlySet<unknown> = new Set([
+  "ResourceInUseException",
+  "LimitExceededException",
+  "ValidationException",
+]);
+
+/** How often `addIndex` tries while other processes keep the table busy. */
+const INDEX_ATTEMPTS = 5;
+
+/**
+ * Adds one missing index (DynamoDB takes one per `UpdateTable`) and waits until it is
+ * ACTIVE. Reads the table afresh before each attempt, since processes starting together add
+ * the same indexes: a refusal caused by another process is success once the index is there,
+ * and a busy table is tried again.
+ */
+const addIndex = async (
+  client: TableClient,
+  schema: TableSchema,
+  index: GlobalSecondaryIndex,
+  wait: () => Promise<void>,
+): Promise<"present" | "created" | "createdByAnother"> => {
+  const fresh = async () => (await describe(client, schema.TableName)).Table;
+  const has = (t: TableDescription | undefined) =>
+    t?.GlobalSecondaryIndexes?.some((i) => i.IndexName === index.IndexName) ?? false;
+  let table = await fresh();
+  if (has(table)) return "present";
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.send(createIndexCommand(table, schema, index));
+    } catch (error) {
+      if (!CONCURRENT_INDEX_CHANGE.has(errorName(error))) throw error;
+      await wait();
+      table = await fresh();
+      if (has(table)) return "createdByAnother";
+      // Still missing: a ValidationException was about this request itself.
+      if (errorName(error) === "ValidationException" || attempt >= INDEX_ATTEMPTS) throw error;
+      continue;
+    }
     await wait();
-    if (has(await current())) return false;
-    throw error;
+    table = await fresh();
+    if (has(table)) return "created";
+    // DynamoDB Local may drop an index added while another is being added: add it again.
+    if (attempt >= INDEX_ATTEMPTS) {
+      throw new ConfigurationError(
+        "table.invalid",
+        `index ${index.IndexName} of table ${schema.TableName} did not appear after ${attempt} attempts`,
+      );
+    }
   }
-  await wait();
-  return true;
 };
 
 /** Deletes the table and waits until it is gone. A missing table is not an error. */

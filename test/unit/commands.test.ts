@@ -655,7 +655,7 @@ describe("getTableSchema", () => {
   });
 
   it("has no throughput anywhere when on-demand", () => {
-    const schema = getTableSchema("t1", { billingMode: "PAY_PER_REQUEST" });
+    const schema = getTableSchema("table-1", { billingMode: "PAY_PER_REQUEST" });
     expect(schema).not.toHaveProperty("ProvisionedThroughput");
     for (const index of schema.GlobalSecondaryIndexes!) {
       expect(index).not.toHaveProperty("ProvisionedThroughput");
@@ -663,7 +663,7 @@ describe("getTableSchema", () => {
   });
 
   it("uses custom index names", () => {
-    const schema = getTableSchema("t1", {
+    const schema = getTableSchema("table-1", {
       correlationIndexName: "ByCorrelation",
       cleanupIndexName: "ByCompletion",
     });
@@ -675,7 +675,7 @@ describe("getTableSchema", () => {
 
   it("puts the provisioned throughput on the table and both indexes", () => {
     const throughput = { ReadCapacityUnits: 5, WriteCapacityUnits: 3 };
-    const schema = getTableSchema("t1", {
+    const schema = getTableSchema("table-1", {
       billingMode: "PROVISIONED",
       provisionedThroughput: throughput,
     });
@@ -688,8 +688,10 @@ describe("getTableSchema", () => {
   });
 
   it("refuses PROVISIONED without throughput", () => {
-    expect(() => getTableSchema("t1", { billingMode: "PROVISIONED" })).toThrow(ConfigurationError);
-    expect(() => getTableSchema("t1", { billingMode: "PROVISIONED" })).toThrow(
+    expect(() => getTableSchema("table-1", { billingMode: "PROVISIONED" })).toThrow(
+      ConfigurationError,
+    );
+    expect(() => getTableSchema("table-1", { billingMode: "PROVISIONED" })).toThrow(
       expect.objectContaining({
         code: "options.invalid",
         message: "billingMode PROVISIONED needs provisionedThroughput",
