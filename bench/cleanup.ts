@@ -41,7 +41,7 @@ const seed = async (
   for (let i = 0; i < count; i++) {
     const state = orderState(`order-${i}`, startMetadata({ isCompleted: true }));
     const encoded = encodeState(state, { sagaName }, undefined);
-    const input = commands.insertInput(TABLE, sagaName, `order-${i}`, encoded, completedAt);
+    const input = commands.insertInput(TABLE, sagaName, `order-${i}`, encoded);
     for (const action of input.TransactItems ?? []) items.push(action.Put!.Item!);
   }
   const batches: Record<string, unknown>[][] = [];

@@ -103,17 +103,24 @@ export const WRITE_ID = "writeId";
 export const expiresAt = (completedAt: Date, ttlSeconds: number): number =>
   Math.floor(completedAt.getTime() / 1000) + ttlSeconds;
 
+/**
+ * Completion attributes. The completion time is the state's `metadata.updatedAt` at the
+ * completing write (saga-bus sets it on that write, and 0.2.2 compared it too), so the
+ * builders stay functions of their input and every instance files a saga under the same day.
+ */
 const completionAttributes = (
   sagaName: string,
-  sagaId: string,
-  now: Date,
+  encoded: EncodedState,
   ttlSeconds: number | undefined,
-) => ({
-  completedAt: now.toISOString(),
-  GSI2PK: completedPartition(now),
-  GSI2SK: cleanupSortKey(sagaName, sagaId),
-  ...(ttlSeconds === undefined ? {} : { expiresAt: expiresAt(now, ttlSeconds) }),
-});
+) => {
+  const completedAt = new Date(encoded.metadata.updatedAt as string);
+  return {
+    completedAt: completedAt.toISOString(),
+    GSI2PK: completedPartition(completedAt),
+    GSI2SK: cleanupSortKey(sagaName, encoded.metadata.sagaId as string),
+    ...(ttlSeconds === undefined ? {} : { expiresAt: expiresAt(completedAt, ttlSeconds) }),
+  };
+};
 
 /**
  * Insert = one transaction: the saga item, and the item reserving its correlation id, each
@@ -128,7 +135,6 @@ export const insertInput = (
   sagaName: string,
   correlationId: string,
   encoded: EncodedState,
-  now: Date,
   options: WriteOptions = {},
 ): TransactWriteCommandInput => {
   const { orphanedBy } = options;
@@ -147,7 +153,7 @@ export const insertInput = (
   Object.assign(item, encoded.metadata);
   if (encoded.stateDates !== undefined) item.stateDates = encoded.stateDates;
   if (encoded.isCompleted) {
-    Object.assign(item, completionAttributes(sagaName, sagaId, now, options.ttlSeconds));
+    Object.assign(item, completionAttributes(sagaName, encoded, options.ttlSeconds));
   }
   return {
     TransactItems: [
@@ -197,7 +203,6 @@ export const INSERT_ACTIONS = { saga: 0, correlation: 1, orphan: 2 } as const;
 export const updatedAttributes = (
   sagaName: string,
   encoded: EncodedState,
-  now: Date,
   options: WriteOptions = {},
 ): Record<string, unknown> => {
   const sagaId = encoded.metadata.sagaId as string;
@@ -212,7 +217,7 @@ export const updatedAttributes = (
   attributes.stateDates = encoded.stateDates;
   if (options.writeId !== undefined) attributes[WRITE_ID] = options.writeId;
   const completion = encoded.isCompleted
-    ? completionAttributes(sagaName, sagaId, now, options.ttlSeconds)
+    ? completionAttributes(sagaName, encoded, options.ttlSeconds)
     : undefined;
   attributes.completedAt = completion?.completedAt;
   attributes.GSI2PK = completion?.GSI2PK;
@@ -240,14 +245,13 @@ export const updateInput = (
   sagaName: string,
   encoded: EncodedState,
   expectedVersion: number,
-  now: Date,
   options: WriteOptions = {},
 ): UpdateCommandInput => {
   const names: Record<string, string> = {};
   const values: AttributeValues = { ":expectedVersion": expectedVersion };
   const sets: string[] = [];
   const removes: string[] = [];
-  const attributes = updatedAttributes(sagaName, encoded, now, options);
+  const attributes = updatedAttributes(sagaName, encoded, options);
   for (const [attribute, value] of Object.entries(attributes)) {
     names[`#${attribute}`] = attribute;
     if (value === undefined) {

@@ -77,8 +77,6 @@ export interface DynamoDBSagaStoreDeps<TState extends SagaState = SagaState> {
    * `expiresAt`; enable TTL on the table with `createTable`/`ensureTable`'s `ttl: true`).
    */
   readonly completedSagaTtlSeconds?: number;
-  /** Source of "now" (completion time); injectable for tests. */
-  readonly clock?: () => Date;
   /**
    * Opt-in: before its first request the store runs `ensureTable` with this client and
    * options (create the table if missing, add missing indexes, enable TTL with `ttl: true`).
@@ -180,11 +178,10 @@ const updatedItemLowerBound = (
   table: TableNames,
   sagaName: string,
   encoded: EncodedState,
-  at: Date,
   writeId: string,
 ): Record<string, unknown> => ({
   ...sagaKey(sagaName, encoded.metadata.sagaId as string),
-  ...updatedAttributes(sagaName, encoded, at, { writeId }),
+  ...updatedAttributes(sagaName, encoded, { writeId }),
 });
 
 /** Builds the store from its dependencies. */
@@ -209,7 +206,6 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       `completedSagaTtlSeconds must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS} (100 years), got ${String(completedSagaTtlSeconds)}`,
     );
   }
-  const now = deps.clock ?? (() => new Date());
   const newWriteId = randomWriteId;
   const performNow = performer(deps.send);
   let ensuring: Promise<unknown> | undefined;
@@ -290,8 +286,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     const init: SagaStoreErrorInit = { sagaName, sagaId, correlationId };
     assertKeyParts({ sagaName, correlationId, sagaId }, init);
     const encoded = encodeState(state, init, stateCodec);
-    const at = now();
-    const first = insertInput(table, sagaName, correlationId, encoded, at, writeOptions);
+    const first = insertInput(table, sagaName, correlationId, encoded, writeOptions);
     assertFits(first.TransactItems![INSERT_ACTIONS.saga]!.Put!.Item!, init);
 
     /** Sends one insert; on a lost race, answers the saga id that holds the correlation id. */
@@ -300,7 +295,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
         new TransactWriteCommand(
           orphanedBy === undefined
             ? first
-            : insertInput(table, sagaName, correlationId, encoded, at, {
+            : insertInput(table, sagaName, correlationId, encoded, {
                 ...writeOptions,
                 orphanedBy,
               }),
@@ -356,20 +351,19 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
         init,
       );
     }
-    const at = now();
     const writeId = newWriteId();
-    const input = updateInput(table, sagaName, encoded, expectedVersion, at, {
+    const input = updateInput(table, sagaName, encoded, expectedVersion, {
       ...writeOptions,
       writeId,
     });
     // The update does not know the correlation attributes its item keeps: refuse here only
     // what is too large even without them; DynamoDB judges the whole item (atomically).
-    assertFits(updatedItemLowerBound(table, sagaName, encoded, at, writeId), init);
+    assertFits(updatedItemLowerBound(table, sagaName, encoded, writeId), init);
     await perform(new UpdateCommand(input), "update", init, (error, classes) => {
       if (isItemTooLarge(error)) {
         // Over the limit only with the correlation attributes the item keeps; DynamoDB
         // refused the whole update, so nothing was written.
-        const size = itemSize(updatedItemLowerBound(table, sagaName, encoded, at, writeId));
+        const size = itemSize(updatedItemLowerBound(table, sagaName, encoded, writeId));
         return E.left(new StateTooLargeError(size, MAX_ITEM_BYTES, { ...init, cause: error }));
       }
       if (!isConditionalCheckFailure(error)) return E.left(error);

@@ -38,7 +38,7 @@ const itemsOf = (
   }
   state = { ...state, metadata: { ...state.metadata, version: updates } };
   const encoded = encodeState(state, { sagaName: SAGA }, undefined);
-  const input = commands.insertInput(TABLE, SAGA, plan.orderId, encoded, now);
+  const input = commands.insertInput(TABLE, SAGA, plan.orderId, encoded);
   const [saga, correlation] = input.TransactItems!.map((action) => action.Put!.Item!) as [
     Record<string, unknown>,
     Record<string, unknown>,

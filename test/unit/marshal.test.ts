@@ -47,7 +47,7 @@ const makeState = (
 /** The saga item `insert` would write (the Item of the first Put of the transaction). */
 const toItem = <S extends SagaState>(state: S, codec?: StateCodec<S>): Record<string, unknown> => {
   const encoded = encodeState(state, INIT, codec);
-  const input = insertInput(TABLE, NAME, CORRELATION_ID, encoded, NOW);
+  const input = insertInput(TABLE, NAME, CORRELATION_ID, encoded);
   return input.TransactItems![0]!.Put!.Item as Record<string, unknown>;
 };
 
