@@ -4,6 +4,7 @@
  */
 import { SagaStoreError } from "../errors.js";
 import { isTableNotFound } from "../failures.js";
+import { redactUrl } from "./redact.js";
 
 /** Process exit codes of the tool. */
 export const ExitCode = {
@@ -83,7 +84,7 @@ const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim();
 export interface ErrorContext {
   /** The table the command worked on. */
   readonly tableName?: string;
-  /** The endpoint it talked to (`--endpoint`). */
+  /** The endpoint it talked to (`--endpoint`); printed without its user name and password. */
   readonly endpoint?: string;
   /** The region it talked to (`--region`). */
   readonly region?: string;
@@ -109,7 +110,10 @@ export const errorLine = (error: unknown, context: ErrorContext = {}): string =>
     return oneLine(`${table} does not exist (${plain(cause)})`);
   }
   if (isNetworkFailure(cause)) {
-    const where = context.endpoint ?? `the endpoint of region ${context.region ?? "?"}`;
+    const where =
+      context.endpoint === undefined
+        ? `the endpoint of region ${context.region ?? "?"}`
+        : redactUrl(context.endpoint);
     return oneLine(`cannot reach DynamoDB at ${where} (${plain(cause)})`);
   }
   if (shape(cause).name === "CredentialsProviderError") {

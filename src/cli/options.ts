@@ -6,6 +6,7 @@ import { InvalidArgumentError } from "commander";
 import { DYNAMODB_NAME } from "../commands.js";
 import type { ProvisionedThroughput } from "../table.js";
 import { UsageError } from "./errors.js";
+import { redactUrl } from "./redact.js";
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION = /^([1-9][0-9]{0,9})([smhd])$/;
@@ -97,7 +98,7 @@ export const checkGlobalOptions = (options: GlobalOptions): void => {
     }
     if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
       throw new UsageError(
-        `--endpoint must be an http(s) URL like http://localhost:8000, got ${JSON.stringify(options.endpoint)}`,
+        `--endpoint must be an http(s) URL like http://localhost:8000, got ${JSON.stringify(redactUrl(options.endpoint))}`,
       );
     }
   }

@@ -10,6 +10,7 @@ import { addTableCommands } from "./commands/table.js";
 import { debugDetails, errorLine, exitCodeOf, ExitCode } from "./errors.js";
 import { processIO, type CliIO } from "./io.js";
 import { checkGlobalOptions, type GlobalOptions } from "./options.js";
+import { redactUrls } from "./redact.js";
 import { packageVersion } from "./version.js";
 
 /** The name the tool is installed as (package.json `bin`). */
@@ -25,10 +26,20 @@ Examples:
 Exit codes: 0 done, 1 failed (AWS or store error, not found), 2 bad command line.`;
 
 /**
- * Builds the commander program. Output goes to `io`; commander's exits become thrown
- * `CommanderError`s (see `run`).
+ * `io` whose stderr drops the user name and password of every URL: commander's messages
+ * and stack traces may repeat an endpoint (or a mistyped argument) that carries them.
  */
-export const buildProgram = (io: CliIO): Command => {
+const redactingIO = (io: CliIO): CliIO => ({
+  ...io,
+  stderr: (text) => io.stderr(redactUrls(text)),
+});
+
+/**
+ * Builds the commander program. Output goes to `cliIO` (with credentials in URLs redacted on
+ * stderr); commander's exits become thrown `CommanderError`s (see `run`).
+ */
+export const buildProgram = (cliIO: CliIO): Command => {
+  const io = redactingIO(cliIO);
   const program = new Command(PROGRAM_NAME)
     .description("Operate the DynamoDB table of @saga-bus/store-dynamodb: table, sagas, cleanup.")
     .version(packageVersion(), "-V, --version", "print the version")
@@ -63,11 +74,12 @@ export const buildProgram = (io: CliIO): Command => {
 /**
  * Runs the tool on `argv` (as in `process.argv`: node, script, then the arguments) and
  * answers its exit code (see `ExitCode`): 0 done, 1 failed, 2 bad command line. Failures
- * print one line `error: <message>` to `io.stderr`, with stack traces only under `--debug`.
- * Never calls `process.exit`.
+ * print one line `error: <message>` to `cliIO.stderr`, with stack traces only under `--debug`;
+ * URLs on stderr lose their user name and password. Never calls `process.exit`.
  */
-export const run = async (argv: readonly string[], io: CliIO = processIO()): Promise<number> => {
-  const program = buildProgram(io);
+export const run = async (argv: readonly string[], cliIO: CliIO = processIO()): Promise<number> => {
+  const io = redactingIO(cliIO);
+  const program = buildProgram(cliIO);
   try {
     await program.parseAsync([...argv], { from: "node" });
     return ExitCode.ok;
