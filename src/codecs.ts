@@ -4,8 +4,9 @@
  * applications can validate their own states with the same building blocks.
  */
 import * as t from "io-ts";
-import { PathReporter } from "io-ts/lib/PathReporter.js";
 import type { SagaStateMetadata } from "./contract.js";
+import { clip, clipMiddle } from "./errors.js";
+import { describeType } from "./keys.js";
 
 const isValidDate = (value: unknown): value is Date =>
   value instanceof Date && !Number.isNaN(value.getTime());
@@ -115,6 +116,104 @@ export const CorrelationItemCodec = t.type(
   "CorrelationItem",
 );
 
-/** Readable, one-line report of why a decode failed. */
-export const report = (result: t.Validation<unknown>): string =>
-  PathReporter.report(result).join("; ");
+/** One place where a decode failed: never the value found there, only its type. */
+export interface DecodeProblem {
+  /** Where, from the root label, e.g. `state.lines[0].qty`. */
+  readonly path: string;
+  /** The name of the innermost type expected there (alternatives joined by ` | `). */
+  readonly expected: string;
+  /** The type of what was found (`string`, `undefined`, `Date instance`, …). */
+  readonly found: string;
+}
+
+/** Codecs that validate through an inner codec without adding a context entry. */
+const WRAPPERS = new Set(["RefinementType", "ReadonlyType", "ExactType", "StrictType"]);
+/** Codecs whose context keys are member indexes, not places in the value. */
+const COMBINATORS = new Set(["UnionType", "IntersectionType"]);
+
+const tagOf = (type: t.Decoder<unknown, unknown>): unknown => (type as { _tag?: unknown })._tag;
+
+/** Whether the entry a codec appended for `key` is a member of a union or intersection. */
+const isMemberIndex = (parent: t.Decoder<unknown, unknown>): boolean => {
+  let type: t.Decoder<unknown, unknown> = parent;
+  for (let depth = 0; depth < 8 && WRAPPERS.has(tagOf(type) as string); depth++) {
+    const inner = (type as { type?: t.Decoder<unknown, unknown> }).type;
+    if (inner === undefined) break;
+    type = inner;
+  }
+  return COMBINATORS.has(tagOf(type) as string);
+};
+
+const pathOf = (context: t.Context, root: string): string => {
+  let path = root;
+  for (let i = 1; i < context.length; i++) {
+    const parent = context[i - 1]!;
+    const { key } = context[i]!;
+    if (isMemberIndex(parent.type)) continue;
+    path += Array.isArray(parent.actual) ? `[${key}]` : `.${key}`;
+  }
+  return path === "" ? "(root)" : path.startsWith(".") ? path.slice(1) : path;
+};
+
+/**
+ * The places where a decode failed, in order, one entry per path: a union that failed at
+ * one place gives one entry expecting each of its members. No value is copied, so the
+ * result is safe to log whatever the state holds.
+ */
+export const decodeProblems = (errors: t.Errors, root = ""): DecodeProblem[] => {
+  const byPath = new Map<string, { expected: Set<string>; found: string }>();
+  for (const error of errors) {
+    const innermost = error.context[error.context.length - 1];
+    const path = pathOf(error.context, root);
+    const entry = byPath.get(path) ?? { expected: new Set<string>(), found: "" };
+    entry.expected.add(innermost?.type.name ?? "?");
+    entry.found = describeType(error.value);
+    byPath.set(path, entry);
+  }
+  return [...byPath].map(([path, { expected, found }]) => ({
+    path,
+    expected: [...expected].join(" | "),
+    found,
+  }));
+};
+
+/** Longest path and type name in a summary; longer ones are cut at an ellipsis. */
+const MAX_PATH = 80;
+const MAX_TYPE_NAME = 60;
+
+const describeProblem = (problem: DecodeProblem, short: boolean): string =>
+  short
+    ? `${clipMiddle(problem.path, MAX_PATH)}: expected ${clip(problem.expected, MAX_TYPE_NAME)}, ` +
+      `got ${clip(problem.found, MAX_TYPE_NAME)}`
+    : `${problem.path}: expected ${problem.expected}, got ${problem.found}`;
+
+/**
+ * At most `maxLength` characters naming the first problems (path, expected type, type
+ * found) and how many more there are; for error messages, which end up in logs and headers.
+ */
+export const summarizeProblems = (problems: readonly DecodeProblem[], maxLength = 200): string => {
+  let summary = "";
+  let shown = 0;
+  for (const problem of problems) {
+    const part = (shown === 0 ? "" : "; ") + describeProblem(problem, true);
+    const rest = problems.length - shown - 1;
+    const tail = rest > 0 ? ` (and ${rest} more)` : "";
+    if (summary.length + part.length + tail.length > maxLength && shown > 0) break;
+    summary += part;
+    shown++;
+  }
+  const hidden = problems.length - shown;
+  return clip(summary + (hidden > 0 ? ` (and ${hidden} more)` : ""), maxLength);
+};
+
+/**
+ * Why a decode failed: every problem with its whole path, the type expected and the type
+ * found, one line, never a value (unlike io-ts's `PathReporter`). `root` prefixes each
+ * path, e.g. `"state"`.
+ */
+export const report = (result: t.Validation<unknown>, root = ""): string =>
+  result._tag === "Right"
+    ? "no errors"
+    : decodeProblems(result.left, root)
+        .map((problem) => describeProblem(problem, false))
+        .join("; ");

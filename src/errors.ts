@@ -21,10 +21,46 @@ export interface SagaStoreErrorInit {
   readonly sagaName?: string;
   readonly sagaId?: string;
   readonly correlationId?: string;
-  /** Extra facts (an io-ts report, a size, the offending path). */
+  /** Extra facts (a size, a limit); enumerable, so keep them short and free of state values. */
   readonly details?: Readonly<Record<string, unknown>>;
+  /** The full account of what failed (every problem of a decode), kept off the message. */
+  readonly report?: string;
   readonly cause?: unknown;
 }
+
+/**
+ * `text` cut to at most `max` characters, the cut marked by an ellipsis. Messages end up in
+ * logs and in saga-bus's dead-letter header, so nothing of unbounded length goes in whole.
+ */
+export const clip = (text: string, max: number): string => {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  // Never split a surrogate pair: half of one is not valid UTF-16.
+  if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end--;
+  return text.slice(0, end) + "…";
+};
+
+/** Like `clip`, but keeps both ends (the start and the leaf of a long path). */
+export const clipMiddle = (text: string, max: number): string => {
+  if (text.length <= max) return text;
+  let head = Math.ceil((max - 1) / 2);
+  let tail = text.length - (max - 1 - head);
+  if (/[\uD800-\uDBFF]/.test(text.charAt(head - 1))) head--;
+  if (/[\uDC00-\uDFFF]/.test(text.charAt(tail))) tail++;
+  return text.slice(0, head) + "…" + text.slice(tail);
+};
+
+/** Longest problem text in a message; the whole of a longer one goes to `report`. */
+const MAX_PROBLEM = 240;
+/** Longest saga name or id quoted in a message (the fields hold them whole). */
+const MAX_QUOTED_KEY = 80;
+/** Longest part of an AWS error message copied into ours. */
+const MAX_CAUSE_MESSAGE = 200;
+
+/** Sets a property that serialisers and `util.inspect` skip by default. */
+const hide = (target: object, key: string, value: unknown): void => {
+  Object.defineProperty(target, key, { value, enumerable: false, writable: false });
+};
 
 /** Base class of the store's own errors; `code` says what went wrong. */
 export class SagaStoreError extends Error {
@@ -33,6 +69,12 @@ export class SagaStoreError extends Error {
   readonly sagaId: string | undefined;
   readonly correlationId: string | undefined;
   readonly details: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * The full account of what failed, when the message had to be shortened (every problem
+   * of a decode, with whole paths). Not enumerable, so `JSON.stringify(error)` and
+   * `util.inspect(error)` leave it out; it names paths and types, never values.
+   */
+  declare readonly report?: string;
 
   constructor(code: SagaStoreErrorCode, message: string, init: SagaStoreErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -42,6 +84,7 @@ export class SagaStoreError extends Error {
     this.sagaId = init.sagaId;
     this.correlationId = init.correlationId;
     this.details = init.details;
+    if (init.report !== undefined) hide(this, "report", init.report);
   }
 
   /**
@@ -57,7 +100,12 @@ export class SagaStoreError extends Error {
 }
 
 const subject = (init: SagaStoreErrorInit): string =>
-  `saga "${init.sagaName ?? "?"}"` + (init.sagaId === undefined ? "" : ` (id "${init.sagaId}")`);
+  `saga "${clip(init.sagaName ?? "?", MAX_QUOTED_KEY)}"` +
+  (init.sagaId === undefined ? "" : ` (id "${clip(init.sagaId, MAX_QUOTED_KEY)}")`);
+
+/** The init with the whole problem as `report` when the message carries only its start. */
+const keepWhole = (problem: string, init: SagaStoreErrorInit): SagaStoreErrorInit =>
+  init.report === undefined && problem.length > MAX_PROBLEM ? { ...init, report: problem } : init;
 
 /** `insert` found a saga with the same id already stored. */
 export class SagaAlreadyExistsError extends SagaStoreError {
@@ -75,10 +123,17 @@ export class SagaNotFoundError extends SagaStoreError {
   }
 }
 
-/** A state (or a stored item) that cannot be written or read faithfully. */
+/**
+ * A state (or a stored item) that cannot be written or read faithfully. `problem` names the
+ * path and what was wrong, never a value; a long one is cut, and kept whole in `report`.
+ */
 export class InvalidStateError extends SagaStoreError {
   constructor(problem: string, init: SagaStoreErrorInit) {
-    super("state.invalid", `${subject(init)}: invalid state: ${problem}`, init);
+    super(
+      "state.invalid",
+      `${subject(init)}: invalid state: ${clip(problem, MAX_PROBLEM)}`,
+      keepWhole(problem, init),
+    );
     this.name = "InvalidStateError";
   }
 }
@@ -103,13 +158,26 @@ export class InvalidKeyError extends SagaStoreError {
   }
 }
 
-/** A stored item that does not decode (written by something else, or tampered with). */
+/**
+ * A stored item that does not decode (written by something else, or tampered with).
+ * `problem` is the short account for the message (a long one is cut); the full one is
+ * `init.report`, or else `problem` itself, on the non-enumerable `report`.
+ */
 export class InvalidItemError extends SagaStoreError {
-  constructor(report: string, init: SagaStoreErrorInit) {
-    super("item.invalid", `${subject(init)}: stored item does not decode: ${report}`, {
-      ...init,
-      details: { ...init.details, report },
-    });
+  constructor(problem: string, init: SagaStoreErrorInit) {
+    const report = init.report ?? problem;
+    // `details.report` is the older home of the report: kept, but hidden like `report`.
+    const details: Record<string, unknown> = { ...init.details };
+    hide(details, "report", report);
+    super(
+      "item.invalid",
+      `${subject(init)}: stored item does not decode: ${clip(problem, MAX_PROBLEM)}`,
+      {
+        ...init,
+        report,
+        details,
+      },
+    );
     this.name = "InvalidItemError";
   }
 }
@@ -125,11 +193,16 @@ export class ConfigurationError extends SagaStoreError {
 /** DynamoDB refused a request for a reason that retrying will not fix. */
 export class DynamoDBRequestError extends SagaStoreError {
   constructor(operation: string, init: SagaStoreErrorInit) {
+    // AWS messages can quote the request (and so state values); the whole one stays on `cause`.
     const reason =
       init.cause instanceof Error
         ? `${init.cause.name}: ${init.cause.message}`
         : String(init.cause);
-    super("request.failed", `${subject(init)}: ${operation} failed: ${reason}`, init);
+    super(
+      "request.failed",
+      `${subject(init)}: ${operation} failed: ${clip(reason, MAX_CAUSE_MESSAGE)}`,
+      init,
+    );
     this.name = "DynamoDBRequestError";
   }
 }

@@ -13,11 +13,26 @@
  * change: NaN/Infinity, BigInt, functions, symbols, Map/Set and other class instances,
  * invalid Dates, `undefined` in arrays, circular references (and nesting deeper than
  * `MAX_STATE_DEPTH`).
+ *
+ * Error messages name paths and types, never values: they end up in logs and in saga-bus's
+ * dead-letter header.
  */
 import type * as t from "io-ts";
 import type { SagaState, SagaStateMetadata } from "./contract.js";
-import { report, SagaItemCodec, SagaMetadataCodec, type SagaItem } from "./codecs.js";
-import { InvalidItemError, InvalidStateError, type SagaStoreErrorInit } from "./errors.js";
+import {
+  decodeProblems,
+  report,
+  SagaItemCodec,
+  SagaMetadataCodec,
+  summarizeProblems,
+  type SagaItem,
+} from "./codecs.js";
+import {
+  clipMiddle,
+  InvalidItemError,
+  InvalidStateError,
+  type SagaStoreErrorInit,
+} from "./errors.js";
 import { describeType } from "./keys.js";
 
 /** A path into the state: object keys and array indexes. */
@@ -48,10 +63,24 @@ export interface EncodedState {
   readonly version: number;
 }
 
+/** Longest path or key quoted in a message; the cut keeps both ends. */
+const MAX_QUOTED_PATH = 100;
+
 const formatPath = (path: StatePath): string =>
-  path.length === 0
-    ? "state"
-    : "state" + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("");
+  clipMiddle(
+    "state" + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join(""),
+    MAX_QUOTED_PATH,
+  );
+
+/** Why a decode failed, short enough for a message, and in full for `report`. */
+const decodeFailure = (
+  errors: t.Errors,
+  root: string,
+  init: SagaStoreErrorInit,
+): [summary: string, init: SagaStoreErrorInit] => [
+  summarizeProblems(decodeProblems(errors, root)),
+  { ...init, report: report({ _tag: "Left", left: errors }, root) },
+];
 
 /** A value ready for `JSON.stringify`, and where its Dates were. */
 export interface PreparedState {
@@ -181,11 +210,13 @@ export const encodeState = <TState extends SagaState>(
   }
   const checkedMetadata = SagaMetadataCodec.decode(state.metadata);
   if (checkedMetadata._tag === "Left") {
-    throw new InvalidStateError(`metadata: ${report(checkedMetadata)}`, init);
+    throw new InvalidStateError(...decodeFailure(checkedMetadata.left, "state.metadata", init));
   }
   if (stateCodec !== undefined) {
     const checked = stateCodec.decode(state);
-    if (checked._tag === "Left") throw new InvalidStateError(report(checked), init);
+    if (checked._tag === "Left") {
+      throw new InvalidStateError(...decodeFailure(checked.left, "state", init));
+    }
   }
   const { metadata, ...application } = state;
   const prepared = prepareState(application, init);
@@ -236,6 +267,15 @@ const setAtPath = (root: unknown, path: StatePath): boolean => {
   return true;
 };
 
+/** Parses a JSON attribute; the parser's message is dropped, as it quotes the text. */
+const parseAttribute = (text: string, name: string, init: SagaStoreErrorInit): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new InvalidItemError(`${name} is not JSON`, init);
+  }
+};
+
 /** Decodes a stored saga item back into the state the application wrote. */
 export const decodeSagaItem = <TState extends SagaState>(
   raw: unknown,
@@ -243,23 +283,21 @@ export const decodeSagaItem = <TState extends SagaState>(
   stateCodec: StateCodec<TState> | undefined,
 ): { readonly state: TState; readonly item: SagaItem } => {
   const decoded = SagaItemCodec.decode(raw);
-  if (decoded._tag === "Left") throw new InvalidItemError(report(decoded), init);
-  const item = decoded.right;
-  let application: unknown;
-  let datePaths: unknown = [];
-  try {
-    application = JSON.parse(item.state);
-    if (item.stateDates !== undefined) datePaths = JSON.parse(item.stateDates);
-  } catch (cause) {
-    throw new InvalidItemError(`state is not JSON (${String(cause)})`, init);
+  if (decoded._tag === "Left") {
+    throw new InvalidItemError(...decodeFailure(decoded.left, "item", init));
   }
+  const item = decoded.right;
+  const application = parseAttribute(item.state, "state", init);
+  const datePaths =
+    item.stateDates === undefined ? [] : parseAttribute(item.stateDates, "stateDates", init);
   if (typeof application !== "object" || application === null || Array.isArray(application)) {
     throw new InvalidItemError("state is not a JSON object", init);
   }
   if (!Array.isArray(datePaths)) throw new InvalidItemError("stateDates is not a list", init);
   for (const path of datePaths as unknown[]) {
     if (!Array.isArray(path) || !setAtPath(application, path as StatePath)) {
-      throw new InvalidItemError(`stateDates names no date at ${JSON.stringify(path)}`, init);
+      const where = clipMiddle(JSON.stringify(path), MAX_QUOTED_PATH);
+      throw new InvalidItemError(`stateDates names no date at ${where}`, init);
     }
   }
   const metadata: Record<string, unknown> = {
@@ -278,7 +316,8 @@ export const decodeSagaItem = <TState extends SagaState>(
   if (stateCodec === undefined) return { state, item };
   const checked = stateCodec.decode(state);
   if (checked._tag === "Left") {
-    throw new InvalidItemError(`state fails the application's codec: ${report(checked)}`, init);
+    const [summary, withReport] = decodeFailure(checked.left, "state", init);
+    throw new InvalidItemError(`state fails the application's codec: ${summary}`, withReport);
   }
   return { state: checked.right, item };
 };
