@@ -44,7 +44,30 @@ export const NonNegativeInteger = new t.Type<number, number, unknown>(
 
 const nullable = <C extends t.Mixed>(codec: C) => t.union([codec, t.null]);
 
-const FiniteNumber = t.refinement(t.number, Number.isFinite, "FiniteNumber");
+/** DynamoDB's smallest non-zero magnitude; below it a number is refused, not rounded. */
+const DYNAMODB_MIN_MAGNITUDE = 1e-130;
+
+const isDynamoDBNumber = (input: unknown): input is number => {
+  if (typeof input !== "number") return false;
+  const magnitude = Math.abs(input);
+  // MAX_SAFE_INTEGER is lib-dynamodb's bound (and far below DynamoDB's 1e125); NaN fails both.
+  return (
+    magnitude <= Number.MAX_SAFE_INTEGER && (magnitude >= DYNAMODB_MIN_MAGNITUDE || input === 0)
+  );
+};
+
+/**
+ * A number DynamoDB stores exactly and lib-dynamodb accepts: finite, at most
+ * `Number.MAX_SAFE_INTEGER` in magnitude, and 0 or at least 1e-130 in magnitude. (A double
+ * has at most 17 significant digits, within DynamoDB's 38.) Checked before a write, so such
+ * a value fails as `InvalidStateError` instead of as a refused request.
+ */
+export const DynamoDBNumber = new t.Type<number, number, unknown>(
+  "DynamoDBNumber",
+  isDynamoDBNumber,
+  (input, context) => (isDynamoDBNumber(input) ? t.success(input) : t.failure(input, context)),
+  (n) => n,
+);
 
 /** `metadata` of a saga state in memory, exactly as the saga-bus runtime builds it. */
 export const SagaMetadataCodec: t.Type<SagaStateMetadata, SagaStateMetadata, unknown> =
@@ -61,7 +84,7 @@ export const SagaMetadataCodec: t.Type<SagaStateMetadata, SagaStateMetadata, unk
         archivedAt: nullable(ValidDate),
         traceParent: nullable(t.string),
         traceState: nullable(t.string),
-        timeoutMs: nullable(FiniteNumber),
+        timeoutMs: nullable(DynamoDBNumber),
         timeoutExpiresAt: nullable(ValidDate),
       }),
     ],
@@ -91,7 +114,7 @@ export const SagaItemCodec = t.intersection(
       archivedAt: nullable(DateFromISOString),
       traceParent: nullable(t.string),
       traceState: nullable(t.string),
-      timeoutMs: nullable(FiniteNumber),
+      timeoutMs: nullable(DynamoDBNumber),
       timeoutExpiresAt: nullable(DateFromISOString),
       stateDates: t.string,
       completedAt: DateFromISOString,

@@ -11,8 +11,8 @@
  *
  * Before anything is written, one walk over the state rejects what JSON would silently
  * change: NaN/Infinity, BigInt, functions, symbols, Map/Set and other class instances,
- * invalid Dates, `undefined` in arrays, circular references (and nesting deeper than
- * `MAX_STATE_DEPTH`).
+ * invalid Dates, `undefined` in arrays, named (non-index) properties of arrays, symbol keys
+ * of objects, circular references (and nesting deeper than `MAX_STATE_DEPTH`).
  *
  * Error messages name paths and types, never values: they end up in logs and in saga-bus's
  * dead-letter header.
@@ -28,6 +28,7 @@ import {
   type SagaItem,
 } from "./codecs.js";
 import {
+  clip,
   clipMiddle,
   InvalidItemError,
   InvalidStateError,
@@ -126,6 +127,23 @@ export const prepareState = (input: unknown, init: SagaStoreErrorInit): Prepared
     throw new InvalidStateError(`${formatPath(at)} ${problem}`, init);
   };
 
+  const failNamedProperty = (array: readonly unknown[]): void => {
+    const named = Object.keys(array).find((key) => String(Number(key) >>> 0) !== key);
+    if (named !== undefined) {
+      fail(`is an array with a named property "${clip(named, 40)}", which JSON drops`);
+    }
+  };
+
+  // JSON drops symbol keys. Only enumerable ones are data (the walk skips non-enumerable
+  // string keys too); the check costs one call per object, the only way to see symbols.
+  const failSymbolKey = (record: object): void => {
+    for (const symbol of Object.getOwnPropertySymbols(record)) {
+      if (Object.prototype.propertyIsEnumerable.call(record, symbol)) {
+        fail(`has a symbol key (${clip(String(symbol), 40)}), which JSON drops`);
+      }
+    }
+  };
+
   const visit = (node: unknown, inArray: boolean): unknown => {
     switch (typeof node) {
       case "string":
@@ -166,12 +184,17 @@ export const prepareState = (input: unknown, init: SagaStoreErrorInit): Prepared
         path.pop();
         if (next !== node[i]) (items ??= node.slice())[i] = next;
       }
+      // JSON drops an array's named properties (a RegExp match's `index`, say). Holes (fewer
+      // keys) were refused above, so more keys than the length means one. (Symbol keys of
+      // arrays are not looked for: that is one more call per array on the hot path.)
+      if (Object.keys(node).length !== node.length) failNamedProperty(node);
       return items ?? node;
     }
     const proto: unknown = Object.getPrototypeOf(node);
     if (proto !== Object.prototype && proto !== null) {
       fail(`is a ${describeType(node)}; only plain objects, arrays and Dates can be stored`);
     }
+    failSymbolKey(node);
     const record = node as Record<string, unknown>;
     let copy: Record<string, unknown> | undefined;
     for (const key in record) {
