@@ -15,6 +15,7 @@
  *    jitter; after `MAX_ATTEMPTS` the run fails with a `TransientError`.
  */
 import { BatchExecuteStatementCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import * as E from "fp-ts/lib/Either.js";
 import {
   cleanupScanInput,
   deleteCompletedSagasInput,
@@ -24,7 +25,7 @@ import {
   type TableNames,
 } from "./commands.js";
 import { loadRetryableErrors } from "./core-link.js";
-import { DynamoDBRequestError } from "./errors.js";
+import { ConfigurationError, DynamoDBRequestError } from "./errors.js";
 import { attribute } from "./failures.js";
 import type { Perform } from "./request.js";
 
@@ -78,6 +79,24 @@ const limiter = (limit: number) => {
     }
   };
 };
+
+/** DynamoDB's refusal to read attributes an index does not project (0.2.2's KEYS_ONLY index). */
+const isUnprojected = (error: unknown): boolean => {
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  return (
+    name === "ValidationException" &&
+    typeof message === "string" &&
+    /does not project/.test(message)
+  );
+};
+
+const unprojectedIndex = (table: TableNames, sagaName: string) =>
+  new ConfigurationError(
+    "table.invalid",
+    `deleteCompletedBefore of saga "${sagaName}": the cleanup index ${table.cleanupIndexName} of table ${table.tableName} ` +
+      "does not project sagaId, correlationId and completedAt (0.2.2 made it KEYS_ONLY); replace it with " +
+      "ensureTable's replaceIndexes option or `saga-store-dynamodb table ensure --replace-indexes`",
+  );
 
 /** Dependencies of a cleanup run. */
 export interface CleanupContext {
@@ -196,6 +215,7 @@ export const deleteCompletedBefore = async (
           ),
           "deleteCompletedBefore",
           { sagaName },
+          (error) => E.left(isUnprojected(error) ? unprojectedIndex(ctx.table, sagaName) : error),
         ),
       );
       const victims: CleanupVictim[] = [];

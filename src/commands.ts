@@ -198,7 +198,7 @@ export const INSERT_ACTIONS = { saga: 0, correlation: 1, orphan: 2 } as const;
 
 /**
  * The attributes an update sets (`undefined`: removed), keys and correlation attributes
- * aside. Completion attributes that keep their first value are marked in `keepFirst`.
+ * aside: what `updateInput` writes, and what bounds the size of the item it leaves.
  */
 export const updatedAttributes = (
   sagaName: string,
@@ -320,6 +320,23 @@ export const getCorrelationIdOfSagaInput = (
   Key: sagaKey(sagaName, sagaId),
   ConsistentRead: true,
   ProjectionExpression: "correlationId",
+});
+
+/**
+ * Whether any item sits under the partition `<sagaName>`: where 0.2.x kept the sagas of a
+ * name (`PK = <sagaName>`, `SK = <sagaId>`). Today's partitions all start with `SAGA#`, and
+ * names may not contain `#`, so nothing of this version is ever there.
+ */
+export const legacyPartitionProbeInput = (
+  table: TableNames,
+  sagaName: string,
+): QueryCommandInput => ({
+  TableName: table.tableName,
+  KeyConditionExpression: "PK = :pk",
+  ExpressionAttributeValues: { ":pk": sagaName },
+  ProjectionExpression: "PK",
+  Limit: 1,
+  ConsistentRead: true,
 });
 
 /** Options of `findByName`. */

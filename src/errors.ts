@@ -14,6 +14,7 @@ export type SagaStoreErrorCode =
   | "cursor.invalid"
   | "options.invalid"
   | "table.invalid"
+  | "table.unmigrated"
   | "request.failed";
 
 /** What every typed store error shares. */
@@ -187,6 +188,27 @@ export class ConfigurationError extends SagaStoreError {
   constructor(code: "cursor.invalid" | "options.invalid" | "table.invalid", message: string) {
     super(code, message);
     this.name = "ConfigurationError";
+  }
+}
+
+/**
+ * The table still holds sagas of this name in the layout of `@saga-bus/store-dynamodb` 0.2.x,
+ * which this version cannot see: answering "no saga" would make saga-bus start a second one.
+ */
+export class UnmigratedTableError extends SagaStoreError {
+  /** The table to migrate. */
+  readonly tableName: string;
+
+  constructor(tableName: string, init: SagaStoreErrorInit) {
+    super(
+      "table.unmigrated",
+      `${subject(init)}: table ${tableName} still holds sagas of this name written by ` +
+        `@saga-bus/store-dynamodb 0.2.x; run \`saga-store-dynamodb migrate --table ${tableName}\` ` +
+        "before this version handles them (see docs/migration.md)",
+      init,
+    );
+    this.name = "UnmigratedTableError";
+    this.tableName = tableName;
   }
 }
 

@@ -37,6 +37,7 @@ export {
   TTL_ATTRIBUTE,
   waitForTable,
   type TableChange,
+  type CreateTableInput,
   type CreateTableOptions,
   type ProvisionedThroughput,
   type TableClient,
@@ -76,6 +77,7 @@ export {
   SagaNotFoundError,
   SagaStoreError,
   StateTooLargeError,
+  UnmigratedTableError,
   type SagaStoreErrorCode,
   type SagaStoreErrorInit,
 } from "./errors.js";

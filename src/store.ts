@@ -21,6 +21,7 @@ import {
   getSagaInput,
   INSERT_ACTIONS,
   insertInput,
+  legacyPartitionProbeInput,
   queryCorrelationIndexInput,
   updateInput,
   updatedAttributes,
@@ -38,6 +39,7 @@ import {
   SagaAlreadyExistsError,
   SagaNotFoundError,
   StateTooLargeError,
+  UnmigratedTableError,
   type SagaStoreErrorInit,
 } from "./errors.js";
 import {
@@ -249,9 +251,38 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     return out.Item !== undefined;
   };
 
+  // Names whose 0.2.x partition was found empty: checked once per name and process.
+  const migrated = new Set<string>();
+
+  /**
+   * Before answering "no saga": a saga of 0.2.x is invisible to this layout, and saga-bus
+   * would start a second one for it. One probe per saga name until it finds nothing.
+   */
+  const assertNoLegacySagas = async (sagaName: string, init: SagaStoreErrorInit) => {
+    if (migrated.has(sagaName)) return;
+    const out = await perform(
+      new QueryCommand(legacyPartitionProbeInput(table, sagaName)),
+      "legacyCheck",
+      init,
+    );
+    if ((out.Items?.length ?? 0) > 0) throw new UnmigratedTableError(table.tableName, init);
+    migrated.add(sagaName);
+  };
+
+  /** `found`, or, for a miss, `null` once no 0.2.x saga of the name can be what was missed. */
+  const unlessLegacy = async (
+    found: TState | null,
+    sagaName: string,
+    init: SagaStoreErrorInit,
+  ): Promise<TState | null> => {
+    if (found === null) await assertNoLegacySagas(sagaName, init);
+    return found;
+  };
+
   const getById = async (sagaName: string, sagaId: string): Promise<TState | null> => {
-    assertKeyParts({ sagaName, sagaId }, { sagaName, sagaId });
-    return readSaga(sagaName, sagaId, consistency === "strong");
+    const init = { sagaName, sagaId };
+    assertKeyParts({ sagaName, sagaId }, init);
+    return unlessLegacy(await readSaga(sagaName, sagaId, consistency === "strong"), sagaName, init);
   };
 
   const getByCorrelationId = async (
@@ -278,7 +309,11 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       init,
     );
     const sagaId = attribute(reservation.Item, "sagaId");
-    return typeof sagaId === "string" ? readSaga(sagaName, sagaId, true) : null;
+    return unlessLegacy(
+      typeof sagaId === "string" ? await readSaga(sagaName, sagaId, true) : null,
+      sagaName,
+      init,
+    );
   };
 
   const insert = async (sagaName: string, correlationId: string, state: TState): Promise<void> => {

@@ -19,6 +19,7 @@ import {
   type TableDescription,
   type TimeToLiveDescription,
 } from "@aws-sdk/client-dynamodb";
+import { isDeepStrictEqual } from "node:util";
 import { DEFAULT_INDEX_NAMES, DYNAMODB_NAME } from "./commands.js";
 import { ConfigurationError } from "./errors.js";
 import { isTableNotFound } from "./failures.js";
@@ -67,6 +68,14 @@ export interface CreateTableOptions extends TableSchemaOptions {
   readonly tableName: string;
   /** How long to wait for the table to become ACTIVE. Default 300 s. */
   readonly maxWaitSeconds?: number;
+  /**
+   * `ensureTable` only: replace an index whose keys fit but whose projection lacks what the
+   * store reads (0.2.2's KEYS_ONLY cleanup index). DynamoDB cannot change a projection in
+   * place: the index is deleted, then built anew from every item of the table (a backfill
+   * that reads the table and writes each entry once). While it is missing, what needs it
+   * fails (cleanup for the cleanup index). Default false: such a table is refused.
+   */
+  readonly replaceIndexes?: boolean;
 }
 
 /** The table definition (`CreateTable` input and CloudFormation `AWS::DynamoDB::Table` properties). */
@@ -264,13 +273,56 @@ const enableTtl = async (client: TableClient, tableName: string): Promise<boolea
 };
 
 /**
+ * What `createTable` takes: its options (0.2.2's `{ tableName, correlationIndexName,
+ * cleanupIndexName }` is one), or a schema `getTableSchema` returned.
+ */
+export type CreateTableInput = CreateTableOptions | TableSchema;
+
+const isTableSchema = (input: CreateTableInput): input is TableSchema =>
+  typeof input === "object" && input !== null && "TableName" in input;
+
+/**
+ * The options `schema` was made from. A schema edited after `getTableSchema` is refused:
+ * creating something else than it says would be worse than failing.
+ */
+export const optionsOfSchema = (schema: TableSchema): CreateTableOptions => {
+  const indexKeyedBy = (attribute: string) =>
+    schema.GlobalSecondaryIndexes?.find((i) => i.KeySchema?.[0]?.AttributeName === attribute)
+      ?.IndexName;
+  const throughput = schema.ProvisionedThroughput;
+  const options: CreateTableOptions = {
+    tableName: schema.TableName,
+    billingMode: schema.BillingMode,
+    ...(throughput === undefined
+      ? {}
+      : {
+          provisionedThroughput: {
+            ReadCapacityUnits: throughput.ReadCapacityUnits ?? 0,
+            WriteCapacityUnits: throughput.WriteCapacityUnits ?? 0,
+          },
+        }),
+    correlationIndexName: indexKeyedBy("GSI1PK"),
+    cleanupIndexName: indexKeyedBy("GSI2PK"),
+  };
+  if (!isDeepStrictEqual(getTableSchema(options.tableName, options), schema)) {
+    throw new ConfigurationError(
+      "options.invalid",
+      `createTable was given a schema of table ${String(schema.TableName)} that getTableSchema did not return as it is; pass getTableSchema's result unchanged, or options ({ tableName, billingMode, … })`,
+    );
+  }
+  return options;
+};
+
+/**
  * Creates the store's table (on-demand billing unless told otherwise), waits until it is
- * ACTIVE, and enables TTL when asked.
+ * ACTIVE, and enables TTL when asked. Takes options, or `getTableSchema`'s result as it is
+ * (`createTable(client, getTableSchema(name))`, as with 0.2.2).
  */
 export const createTable = async (
   client: TableClient,
-  options: CreateTableOptions,
+  input: CreateTableInput,
 ): Promise<TableSchema> => {
+  const options = isTableSchema(input) ? optionsOfSchema(input) : input;
   const schema = getTableSchema(options.tableName, options);
   await client.send(new CreateTableCommand(schema));
   await waitForTable(client, options.tableName, { maxWaitSeconds: options.maxWaitSeconds });
@@ -282,6 +334,7 @@ export const createTable = async (
 export type TableChange =
   | { readonly kind: "createdTable"; readonly tableName: string }
   | { readonly kind: "createdIndex"; readonly indexName: string }
+  | { readonly kind: "deletedIndex"; readonly indexName: string; readonly reason: string }
   | { readonly kind: "enabledTtl"; readonly attributeName: string };
 
 const keyText = (keys: readonly KeySchemaElement[] | undefined): string =>
@@ -324,7 +377,11 @@ const keyTypeMismatch = (table: TableDescription, schema: TableSchema): string |
  * schema, the type of every key attribute of the table and its indexes, and the key schema
  * and projection of each index it has.
  */
-export const tableMismatch = (table: TableDescription, schema: TableSchema): string | undefined => {
+export const tableMismatch = (
+  table: TableDescription,
+  schema: TableSchema,
+  { projections = true }: { readonly projections?: boolean } = {},
+): string | undefined => {
   if (keyText(table.KeySchema) !== keyText(schema.KeySchema)) {
     return `its key schema is (${keyText(table.KeySchema)}), the store needs (${keyText(schema.KeySchema)})`;
   }
@@ -337,16 +394,35 @@ export const tableMismatch = (table: TableDescription, schema: TableSchema): str
       return `its index ${wanted.IndexName} has keys (${keyText(found.KeySchema)}), the store needs (${keyText(wanted.KeySchema)})`;
     }
     const missing = missingProjection(found.Projection, wanted.Projection);
-    if (missing.length > 0) {
-      return `its index ${wanted.IndexName} does not project ${missing.join(", ")}`;
+    if (projections && missing.length > 0) {
+      return (
+        `its index ${wanted.IndexName} does not project ${missing.join(", ")} ` +
+        "(ensureTable's replaceIndexes option, or `table ensure --replace-indexes`, replaces it)"
+      );
     }
   }
   return undefined;
 };
 
+/** Indexes of the table whose keys fit but whose projection lacks what the store reads. */
+export const underProjectedIndexes = (
+  table: TableDescription,
+  schema: TableSchema,
+): Array<{ readonly indexName: string; readonly missing: string[] }> =>
+  (schema.GlobalSecondaryIndexes ?? []).flatMap((wanted) => {
+    const found = table.GlobalSecondaryIndexes?.find((i) => i.IndexName === wanted.IndexName);
+    const missing =
+      found === undefined ? [] : missingProjection(found.Projection, wanted.Projection);
+    return missing.length === 0 ? [] : [{ indexName: wanted.IndexName!, missing }];
+  });
+
 /** Throws `ConfigurationError` (`table.invalid`) when the table cannot serve the store. */
-const refuseMismatch = (table: TableDescription, schema: TableSchema): void => {
-  const mismatch = tableMismatch(table, schema);
+const refuseMismatch = (
+  table: TableDescription,
+  schema: TableSchema,
+  options: { readonly projections?: boolean } = {},
+): void => {
+  const mismatch = tableMismatch(table, schema, options);
   if (mismatch !== undefined) {
     throw new ConfigurationError(
       "table.invalid",
@@ -392,8 +468,17 @@ export const ensureTable = async (
     }
   }
   if (table !== undefined) {
-    refuseMismatch(table, schema);
+    const replace = options.replaceIndexes === true;
+    refuseMismatch(table, schema, { projections: !replace });
     await wait();
+    if (replace) {
+      for (const { indexName, missing } of underProjectedIndexes(table, schema)) {
+        if (await deleteIndex(client, tableName, indexName, wait)) {
+          const reason = `it did not project ${missing.join(", ")}`;
+          changes.push({ kind: "deletedIndex", indexName, reason });
+        }
+      }
+    }
     let raced = false;
     for (const index of schema.GlobalSecondaryIndexes ?? []) {
       const added = await addIndex(client, schema, index, wait);
@@ -410,6 +495,33 @@ export const ensureTable = async (
 };
 
 const isInUse = (error: unknown): boolean => errorName(error) === "ResourceInUseException";
+
+/**
+ * Deletes one index and waits until it is gone; false when another process deleted it
+ * first. The caller then adds it again with the store's projection.
+ */
+const deleteIndex = async (
+  client: TableClient,
+  tableName: string,
+  indexName: string,
+  wait: () => Promise<void>,
+): Promise<boolean> => {
+  try {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: indexName } }],
+      }),
+    );
+  } catch (error) {
+    // Another process is replacing it too: its deletion is as good as ours.
+    if (!isInUse(error) && errorName(error) !== "ResourceNotFoundException") throw error;
+    await wait();
+    return false;
+  }
+  await wait();
+  return true;
+};
 
 /** The `UpdateTable` that adds `index` to the table `table` describes. */
 const createIndexCommand = (

@@ -142,3 +142,24 @@ describe("deleteCompletedBefore counting", () => {
     ]);
   });
 });
+
+// 0.2.2's cleanup index is KEYS_ONLY: DynamoDB refuses to read what it does not project.
+it("a cleanup index that does not project what cleanup reads is a ConfigurationError naming the fix", async () => {
+  const send = async (command: StoreCommand): Promise<unknown> => {
+    if (command instanceof ScanCommand) {
+      throw Object.assign(
+        new Error(
+          "One or more parameter values were invalid: Global secondary index GSI2 does not project [completedAt, sagaId, correlationId]",
+        ),
+        { name: "ValidationException", $metadata: { httpStatusCode: 400 } },
+      );
+    }
+    throw new Error(`unexpected ${command.constructor.name}`);
+  };
+  const store = createDynamoDBSagaStore({ send, tableName: "sagas" });
+  await expect(store.deleteCompletedBefore(NAME, LAST_DATE)).rejects.toMatchObject({
+    name: "ConfigurationError",
+    code: "table.invalid",
+    message: expect.stringContaining("--replace-indexes"),
+  });
+});

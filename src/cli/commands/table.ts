@@ -26,6 +26,7 @@ interface SchemaFlags {
 interface CreateFlags extends SchemaFlags {
   readonly ttl?: boolean;
   readonly maxWait: number;
+  readonly replaceIndexes?: boolean;
 }
 
 const provisionedOption = () =>
@@ -55,6 +56,7 @@ const createOptions = (globals: GlobalOptions, flags: CreateFlags): CreateTableO
   ...schemaOptions(globals, flags),
   ttl: flags.ttl === true,
   maxWaitSeconds: flags.maxWait,
+  replaceIndexes: flags.replaceIndexes === true,
 });
 
 /** The line `table ensure` prints for one change. */
@@ -64,6 +66,8 @@ export const changeText = (change: TableChange): string => {
       return `created table ${change.tableName}`;
     case "createdIndex":
       return `created index ${change.indexName}`;
+    case "deletedIndex":
+      return `deleted index ${change.indexName} (${change.reason}); it is created again below`;
     case "enabledTtl":
       return `enabled TTL on ${change.attributeName}`;
   }
@@ -95,6 +99,10 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
     .description("create the table if missing, add missing indexes, enable TTL if asked")
     .addOption(provisionedOption())
     .option("--ttl", `enable DynamoDB's TTL on ${TTL_ATTRIBUTE}`)
+    .option(
+      "--replace-indexes",
+      "replace an index whose projection lacks what the store reads (it is rebuilt from the whole table; cleanup fails meanwhile)",
+    )
     .addOption(maxWaitOption())
     .action(async (_flags: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & CreateFlags>();

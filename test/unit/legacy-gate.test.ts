@@ -1,0 +1,90 @@
+/**
+ * A store on a table that still holds 0.2.x sagas never answers "no saga" for them (saga-bus
+ * would start a second saga): a miss probes the name's 0.2.x partition, once per name while
+ * it is empty, every time while it is not.
+ */
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  createDynamoDBSagaStore,
+  SagaStoreError,
+  UnmigratedTableError,
+  type StoreCommand,
+} from "../../src";
+
+const NAME = "OrderSaga";
+
+/** A table where nothing of today's layout exists, and the 0.2.x partition holds `legacy`. */
+const fakeTable = (legacy: { items: unknown[] }) => {
+  const calls: StoreCommand[] = [];
+  const send = jest.fn(async (command: StoreCommand) => {
+    calls.push(command);
+    if (command instanceof QueryCommand) return { Items: legacy.items };
+    return {};
+  });
+  return { send, calls };
+};
+
+it("a lookup that misses refuses with UnmigratedTableError naming the migrate command", async () => {
+  const { send, calls } = fakeTable({ items: [{ PK: NAME }] });
+  const store = createDynamoDBSagaStore({ send, tableName: "sagas" });
+  const error: unknown = await store.getByCorrelationId(NAME, "order-1").catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(UnmigratedTableError);
+  expect(SagaStoreError.is(error, "table.")).toBe(true);
+  expect(error).toMatchObject({
+    code: "table.unmigrated",
+    sagaName: NAME,
+    correlationId: "order-1",
+    tableName: "sagas",
+  });
+  expect((error as Error).message).toContain("saga-store-dynamodb migrate --table sagas");
+  expect(calls.map((c) => c.constructor.name)).toEqual(["GetCommand", "QueryCommand"]);
+  expect(calls[1]!.input).toEqual({
+    TableName: "sagas",
+    KeyConditionExpression: "PK = :pk",
+    ExpressionAttributeValues: { ":pk": NAME },
+    ProjectionExpression: "PK",
+    Limit: 1,
+    ConsistentRead: true,
+  });
+});
+
+it("getById misses are checked the same way", async () => {
+  const { send } = fakeTable({ items: [{ PK: NAME }] });
+  const store = createDynamoDBSagaStore({ send, tableName: "sagas" });
+  await expect(store.getById(NAME, "saga-1")).rejects.toBeInstanceOf(UnmigratedTableError);
+});
+
+it("an empty 0.2.x partition is probed once per name; a migrated table then costs nothing", async () => {
+  const { send, calls } = fakeTable({ items: [] });
+  const store = createDynamoDBSagaStore({ send, tableName: "sagas" });
+  for (let i = 0; i < 5; i++) expect(await store.getByCorrelationId(NAME, `o-${i}`)).toBeNull();
+  expect(await store.getByCorrelationId("OtherSaga", "o-1")).toBeNull();
+  const probes = calls.filter((c) => c instanceof QueryCommand);
+  expect(probes.map((c) => (c as QueryCommand).input.ExpressionAttributeValues)).toEqual([
+    { ":pk": NAME },
+    { ":pk": "OtherSaga" },
+  ]);
+  expect(calls.filter((c) => c instanceof GetCommand)).toHaveLength(6);
+});
+
+it("keeps refusing until the table is migrated, then answers", async () => {
+  const legacy = { items: [{ PK: NAME }] as unknown[] };
+  const { send } = fakeTable(legacy);
+  const store = createDynamoDBSagaStore({ send, tableName: "sagas" });
+  await expect(store.getByCorrelationId(NAME, "o-1")).rejects.toBeInstanceOf(UnmigratedTableError);
+  await expect(store.getByCorrelationId(NAME, "o-1")).rejects.toBeInstanceOf(UnmigratedTableError);
+  legacy.items = [];
+  expect(await store.getByCorrelationId(NAME, "o-1")).toBeNull();
+});
+
+it("a hit costs no probe", async () => {
+  const calls: StoreCommand[] = [];
+  const send = jest.fn(async (command: StoreCommand) => {
+    calls.push(command);
+    return { Item: { sagaId: "saga-1" } };
+  });
+  const store = createDynamoDBSagaStore({ send, tableName: "sagas" });
+  // The saga item read fails to decode (it is a fake), which is fine: no probe was sent.
+  await store.getByCorrelationId(NAME, "o-1").catch(() => undefined);
+  expect(calls.some((c) => c instanceof QueryCommand)).toBe(false);
+});
