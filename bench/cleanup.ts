@@ -30,7 +30,10 @@ const TABLE = {
   cleanupIndexName: "GSI2",
 };
 
-/** Writes `count` completed sagas of `sagaName` (and their correlation items) directly, in batches. */
+/**
+ * Writes `count` sagas of `sagaName` completed at `completedAt` (their `updatedAt`, which is
+ * the completion time), and their correlation items, directly, in batches.
+ */
 const seed = async (
   docClient: DynamoDBDocumentClient,
   sagaName: string,
@@ -39,7 +42,10 @@ const seed = async (
 ) => {
   const items: Record<string, unknown>[] = [];
   for (let i = 0; i < count; i++) {
-    const state = orderState(`order-${i}`, startMetadata({ isCompleted: true }));
+    const state = orderState(
+      `order-${i}`,
+      startMetadata({ isCompleted: true, createdAt: completedAt, updatedAt: completedAt }),
+    );
     const encoded = encodeState(state, { sagaName }, undefined);
     const input = commands.insertInput(TABLE, sagaName, `order-${i}`, encoded);
     for (const action of input.TransactItems ?? []) items.push(action.Put!.Item!);

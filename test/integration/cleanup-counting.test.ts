@@ -14,7 +14,6 @@ import { createLocalTable, type LocalTable } from "../support/local-table";
 import { orderState, startMetadata, type OrderState } from "../support/states";
 
 let table: LocalTable;
-const clock = { now: new Date(Date.UTC(2026, 0, 10, 8, 0, 0)) };
 
 beforeAll(async () => {
   table = await createLocalTable();
@@ -27,21 +26,26 @@ const OLD = new Date(Date.UTC(2026, 0, 10, 8, 0, 0));
 const LAST_DATE = new Date(8.64e15);
 
 const makeStore = (send: Send = sendVia(table.docClient)): DynamoDBSagaStoreFunctions<OrderState> =>
-  createDynamoDBSagaStore<OrderState>({ send, tableName: table.tableName, clock: () => clock.now });
+  createDynamoDBSagaStore<OrderState>({ send, tableName: table.tableName });
 
-/** Inserts `count` sagas of `sagaName`, completed at `completedAt`; returns their saga ids. */
+/**
+ * Inserts `count` sagas of `sagaName`, completed at `completedAt` (their `updatedAt`, the time
+ * of the completing write); returns their saga ids.
+ */
 const seedCompleted = async (
   sagaName: string,
   count: number,
   completedAt: Date,
   prefix: string = sagaName,
 ) => {
-  clock.now = completedAt;
   const store = makeStore();
   const ids: string[] = [];
   for (let i = 0; i < count; i += 25) {
     const states = Array.from({ length: Math.min(25, count - i) }, (_, j) =>
-      orderState(`${prefix}-${i + j}`, startMetadata({ isCompleted: true })),
+      orderState(
+        `${prefix}-${i + j}`,
+        startMetadata({ isCompleted: true, updatedAt: completedAt }),
+      ),
     );
     await Promise.all(states.map((s) => store.insert(sagaName, s.orderId, s)));
     ids.push(...states.map((s) => s.metadata.sagaId));
@@ -151,7 +155,6 @@ describe("deleteCompletedBefore with a cutoff after year 9999", () => {
     const name = "FarFuture";
     await seedCompleted(name, 3, OLD);
     await seedCompleted(name, 2, new Date("9999-12-31T23:59:59.999Z"), "late");
-    clock.now = OLD;
     const active = orderState("active", startMetadata());
     await makeStore().insert(name, "active", active);
 

@@ -52,7 +52,6 @@ const STACK_LINE = /^\s+at /m;
 const savedEnv = { ...process.env };
 let table: LocalTable;
 let store: DynamoDBSagaStoreFunctions<OrderState>;
-const clock = { now: new Date() };
 
 beforeAll(async () => {
   // DynamoDB Local checks no credentials, but the SDK needs some to sign requests.
@@ -63,7 +62,6 @@ beforeAll(async () => {
   store = createDynamoDBSagaStore<OrderState>({
     send: sendVia(table.docClient),
     tableName: table.tableName,
-    clock: () => clock.now,
   });
 });
 afterAll(async () => {
@@ -348,12 +346,11 @@ describe("show", () => {
 
 describe("cleanup", () => {
   const day = 86_400_000;
+  /** Starts a saga and completes it at `at` (the `updatedAt` of the completing write). */
   const complete = async (sagaName: string, orderId: string, at: Date) => {
-    clock.now = at;
-    const state = orderState(orderId);
+    const state = orderState(orderId, startMetadata({ createdAt: at, updatedAt: at }));
     await store.insert(sagaName, orderId, state);
-    await store.update(sagaName, nextVersion(state, {}, { isCompleted: true }), 0);
-    clock.now = new Date();
+    await store.update(sagaName, nextVersion(state, {}, { isCompleted: true, updatedAt: at }), 0);
     return state;
   };
 

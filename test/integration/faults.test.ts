@@ -118,15 +118,17 @@ it("a delete whose transaction fails after its read leaves saga and correlation 
 });
 
 it("a cleanup cut off between deleting sagas and their correlation items leaves no saga without one, and a new start takes the orphan over", async () => {
-  const writer = createDynamoDBSagaStore<OrderState>({
-    send: real,
-    tableName: table.tableName,
-    clock: () => new Date(Date.UTC(2025, 0, 1)),
-  });
+  const writer = createDynamoDBSagaStore<OrderState>({ send: real, tableName: table.tableName });
+  // Completed a year before the cutoff (the completing write's updatedAt).
+  const completedAt = new Date(Date.UTC(2025, 0, 1));
   const states = Array.from({ length: 5 }, (_, i) => orderState(`cut-${i}`));
   for (const s of states) {
     await writer.insert("Cut", s.orderId, s);
-    await writer.update("Cut", nextVersion(s, {}, { isCompleted: true }), 0);
+    await writer.update(
+      "Cut",
+      nextVersion(s, {}, { isCompleted: true, updatedAt: completedAt }),
+      0,
+    );
   }
   let statements = 0;
   const store = faultyStore((command) => {

@@ -138,9 +138,8 @@ const eventually = async <T>(probe: () => Promise<T | null>, timeoutMs = 10_000)
   }
 };
 
-/** A shared table with a clock the tests move. */
+/** A shared table. */
 let table: LocalTable;
-const clock = { now: new Date(Date.UTC(2026, 0, 15, 12, 0, 0)) };
 
 beforeAll(async () => {
   table = await createLocalTable();
@@ -153,7 +152,6 @@ const makeStore = (
   createDynamoDBSagaStore<OrderState>({
     send: sendVia(table.docClient),
     tableName: table.tableName,
-    clock: () => clock.now,
     ...deps,
   });
 
@@ -201,17 +199,26 @@ const correlationIdsOf = async (sagaName: string) =>
     .map((i) => String(i.SK).slice("CORR#".length))
     .sort();
 
-/** Inserts a saga and completes it at `completedAt`; returns the completed state. */
+/**
+ * Inserts a saga and completes it at `completedAt` (the `updatedAt` of the completing write);
+ * returns the completed state.
+ */
 const completedSaga = async (
   store: DynamoDBSagaStoreFunctions<OrderState>,
   sagaName: string,
   correlationId: string,
   completedAt: Date,
 ): Promise<OrderState> => {
-  clock.now = completedAt;
-  const state = orderState(correlationId, startMetadata());
+  const state = orderState(
+    correlationId,
+    startMetadata({ createdAt: completedAt, updatedAt: completedAt }),
+  );
   await store.insert(sagaName, correlationId, state);
-  const done = nextVersion(state, { status: "done" }, { isCompleted: true });
+  const done = nextVersion(
+    state,
+    { status: "done" },
+    { isCompleted: true, updatedAt: completedAt },
+  );
   await store.update(sagaName, done, 0);
   return done;
 };
@@ -308,20 +315,21 @@ describe("ensureTable", () => {
     expect(await ensureTable(client, { tableName })).toEqual([]);
 
     // The store works on the completed table: the correlation index and the cleanup index.
-    let now = OLD;
     const store = createDynamoDBSagaStore<OrderState>({
       send: sendVia(docClient),
       tableName,
       consistency: "eventual",
-      clock: () => now,
     });
     const state = orderState("upgraded-1");
     await store.insert("Upgraded", "upgraded-1", state);
     const found = await eventually(() => store.getByCorrelationId("Upgraded", "upgraded-1"));
     expect(found).toEqual(state);
 
-    await store.update("Upgraded", nextVersion(state, {}, { isCompleted: true }), 0);
-    now = RECENT;
+    await store.update(
+      "Upgraded",
+      nextVersion(state, {}, { isCompleted: true, updatedAt: OLD }),
+      0,
+    );
     const deleted = await eventually(async () => {
       const n = await store.deleteCompletedBefore("Upgraded", CUTOFF);
       return n > 0 ? n : null; // the index is eventually consistent
@@ -480,15 +488,18 @@ describe("TTL attribute (completedSagaTtlSeconds)", () => {
   it("writes expiresAt at completion, keeps it on later updates, removes it on reopening", async () => {
     const store = makeStore({ completedSagaTtlSeconds: TTL });
     const name = "Expiring";
-    clock.now = new Date(Date.UTC(2026, 0, 15, 12, 0, 0, 400));
-    const state = orderState("exp-1");
+    const started = new Date(Date.UTC(2026, 0, 15, 12, 0, 0, 400));
+    const state = orderState("exp-1", startMetadata({ createdAt: started, updatedAt: started }));
     const sk = `ID#${state.metadata.sagaId}`;
     await store.insert(name, "exp-1", state);
     expect(await rawItem(name, sk)).not.toHaveProperty("expiresAt");
 
     const completedAt = new Date(Date.UTC(2026, 0, 15, 13, 0, 0, 999));
-    clock.now = completedAt;
-    const done = nextVersion(state, { status: "done" }, { isCompleted: true });
+    const done = nextVersion(
+      state,
+      { status: "done" },
+      { isCompleted: true, updatedAt: completedAt },
+    );
     await store.update(name, done, 0);
     const completed = await rawItem(name, sk);
     expect(completed!.expiresAt).toBe(epochSeconds(completedAt) + TTL);
@@ -498,14 +509,21 @@ describe("TTL attribute (completedSagaTtlSeconds)", () => {
     // The store still reads the saga.
     expect(await store.getById(name, state.metadata.sagaId)).toEqual(done);
 
-    // A later update of the completed saga keeps the first expiry.
-    clock.now = new Date(Date.UTC(2026, 0, 16, 9, 0, 0));
-    const later = nextVersion(done, { status: "annotated" });
+    // A later update of the completed saga (a later updatedAt) keeps the first expiry.
+    const later = nextVersion(
+      done,
+      { status: "annotated" },
+      { updatedAt: new Date(Date.UTC(2026, 0, 16, 9, 0, 0)) },
+    );
     await store.update(name, later, 1);
     expect((await rawItem(name, sk))!.expiresAt).toBe(epochSeconds(completedAt) + TTL);
 
     // Reopened: no expiry, so TTL can never delete it.
-    const reopened = nextVersion(later, {}, { isCompleted: false });
+    const reopened = nextVersion(
+      later,
+      {},
+      { isCompleted: false, updatedAt: new Date(Date.UTC(2026, 0, 17)) },
+    );
     await store.update(name, reopened, 2);
     const open = await rawItem(name, sk);
     expect(open).not.toHaveProperty("expiresAt");
@@ -513,17 +531,19 @@ describe("TTL attribute (completedSagaTtlSeconds)", () => {
 
     // Completed again: a new expiry from the new completion.
     const again = new Date(Date.UTC(2026, 0, 20, 0, 0, 0));
-    clock.now = again;
-    await store.update(name, nextVersion(reopened, {}, { isCompleted: true }), 3);
+    await store.update(name, nextVersion(reopened, {}, { isCompleted: true, updatedAt: again }), 3);
     expect((await rawItem(name, sk))!.expiresAt).toBe(epochSeconds(again) + TTL);
   });
 
   it("writes expiresAt on a saga inserted completed, and none without the option", async () => {
-    clock.now = new Date(Date.UTC(2026, 0, 15, 12, 0, 0));
-    const withTtl = orderState("exp-2", startMetadata({ isCompleted: true }));
+    const insertedAt = new Date(Date.UTC(2026, 0, 15, 12, 0, 0));
+    const withTtl = orderState(
+      "exp-2",
+      startMetadata({ isCompleted: true, createdAt: insertedAt, updatedAt: insertedAt }),
+    );
     await makeStore({ completedSagaTtlSeconds: TTL }).insert("Expiring", "exp-2", withTtl);
     expect((await rawItem("Expiring", `ID#${withTtl.metadata.sagaId}`))!.expiresAt).toBe(
-      epochSeconds(clock.now) + TTL,
+      epochSeconds(insertedAt) + TTL,
     );
 
     const plain = makeStore();
@@ -702,11 +722,14 @@ describe("cleanup", () => {
     const gone = await completedSaga(store, name, "r-2", OLD);
     // Reopened, then completed again after the cutoff: the new completion counts.
     const recompleted = await completedSaga(store, name, "r-3", OLD);
-    clock.now = RECENT;
-    await store.update(name, nextVersion(done, {}, { isCompleted: false }), 1);
-    const reopened = nextVersion(recompleted, {}, { isCompleted: false });
+    await store.update(name, nextVersion(done, {}, { isCompleted: false, updatedAt: RECENT }), 1);
+    const reopened = nextVersion(recompleted, {}, { isCompleted: false, updatedAt: RECENT });
     await store.update(name, reopened, 1);
-    await store.update(name, nextVersion(reopened, {}, { isCompleted: true }), 2);
+    await store.update(
+      name,
+      nextVersion(reopened, {}, { isCompleted: true, updatedAt: RECENT }),
+      2,
+    );
 
     expect(await store.deleteCompletedBefore(name, CUTOFF)).toBe(1);
     expect(await store.getById(name, gone.metadata.sagaId)).toBeNull();
@@ -724,14 +747,17 @@ describe("cleanup", () => {
     const name = "ReopenedRace";
     const victim = await completedSaga(base, name, "rr-1", OLD);
     const other = await completedSaga(base, name, "rr-2", OLD);
-    clock.now = RECENT;
 
     // Reopens rr-1 right after the scan found it, before the first delete reaches DynamoDB.
     let reopened = false;
     const send: Send = async (command) => {
       if (command instanceof BatchExecuteStatementCommand && !reopened) {
         reopened = true;
-        await base.update(name, nextVersion(victim, {}, { isCompleted: false }), 1);
+        await base.update(
+          name,
+          nextVersion(victim, {}, { isCompleted: false, updatedAt: RECENT }),
+          1,
+        );
       }
       return sendVia(table.docClient)(command);
     };
@@ -772,19 +798,42 @@ describe("cleanup", () => {
     const store = makeStore();
     const name = "NothingOld";
     await completedSaga(store, name, "n-1", RECENT);
-    clock.now = RECENT;
     await store.insert(name, "n-2", orderState("n-2"));
     const onProgress = jest.fn();
     expect(await store.deleteCompletedBefore(name, CUTOFF, { onProgress })).toBe(0);
     expect(onProgress).not.toHaveBeenCalled();
     expect(await correlationIdsOf(name)).toEqual(["n-1", "n-2"]);
   });
+
+  it("files sagas under the day of their completing updatedAt: of two completed a day apart, a cutoff between them deletes only the older", async () => {
+    const store = makeStore();
+    const name = "DayApart";
+    // Written now, one after the other: only their updatedAt tells them apart.
+    const olderAt = new Date(Date.UTC(2026, 0, 20, 23, 30, 0));
+    const newerAt = new Date(Date.UTC(2026, 0, 21, 23, 30, 0));
+    const older = await completedSaga(store, name, "da-older", olderAt);
+    const newer = await completedSaga(store, name, "da-newer", newerAt);
+    expect(await rawItem(name, `ID#${older.metadata.sagaId}`)).toMatchObject({
+      completedAt: "2026-01-20T23:30:00.000Z",
+      GSI2PK: "COMPLETED#2026-01-20",
+    });
+    expect(await rawItem(name, `ID#${newer.metadata.sagaId}`)).toMatchObject({
+      completedAt: "2026-01-21T23:30:00.000Z",
+      GSI2PK: "COMPLETED#2026-01-21",
+    });
+
+    const cutoff = new Date(Date.UTC(2026, 0, 21, 12, 0, 0));
+    expect(await store.deleteCompletedBefore(name, cutoff)).toBe(1);
+    expect(await store.getById(name, older.metadata.sagaId)).toBeNull();
+    expect(await store.getById(name, newer.metadata.sagaId)).toEqual(newer);
+    expect(await sagaIdsOf(name)).toEqual([newer.metadata.sagaId]);
+    expect(await correlationIdsOf(name)).toEqual(["da-newer"]);
+  });
 });
 
 describe("findAllByName", () => {
   it("iterates every saga of a name across pages of 2", async () => {
     const name = "Paged";
-    clock.now = new Date(Date.UTC(2026, 0, 15));
     const base = makeStore();
     const states = Array.from({ length: 7 }, (_, i) => orderState(`pg-${i}`));
     for (const s of states) await base.insert(name, s.orderId, s);

@@ -139,7 +139,7 @@ describe("items near DynamoDB's 400 KB limit", () => {
         NAME,
         correlationId,
         encodeState(state, {}, undefined),
-        ).TransactItems![0]!.Put!.Item!,
+      ).TransactItems![0]!.Put!.Item!,
     );
   /** `state` with a blob that makes its inserted item `bytes` long. */
   const sized = (state: OrderState, correlationId: string, bytes: number) => ({

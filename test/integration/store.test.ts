@@ -16,14 +16,12 @@ import { nextVersion, orderState, startMetadata, type OrderState } from "../supp
 
 let table: LocalTable;
 let store: DynamoDBSagaStoreFunctions<OrderState>;
-const clock = { now: new Date(Date.UTC(2026, 10, 20, 23, 59, 0)) };
 
 beforeAll(async () => {
   table = await createLocalTable();
   store = createDynamoDBSagaStore<OrderState>({
     send: sendVia(table.docClient),
     tableName: table.tableName,
-    clock: () => clock.now,
   });
 });
 afterAll(() => table.drop());
@@ -138,24 +136,28 @@ describe("key layout (the seed README's table)", () => {
     });
     expect((await find()).GSI2PK).toBeUndefined();
 
-    const done = nextVersion(state, {}, { isCompleted: true });
+    // Completed a minute before midnight UTC (the completing write's updatedAt).
+    const done = nextVersion(
+      state,
+      {},
+      { isCompleted: true, updatedAt: new Date(Date.UTC(2026, 10, 20, 23, 59, 0)) },
+    );
     await store.update("Layout", done, 0);
     expect(await find()).toMatchObject({
       GSI2PK: "COMPLETED#2026-11-20",
       GSI2SK: `Layout#${sagaId}`,
     });
 
-    // A later update of a completed saga keeps the completion day.
-    clock.now = new Date(Date.UTC(2026, 10, 21, 0, 1));
-    await store.update("Layout", nextVersion(done), 1);
+    // A later update of a completed saga, on the next day, keeps the completion day.
+    const later = nextVersion(done, {}, { updatedAt: new Date(Date.UTC(2026, 10, 21, 0, 1)) });
+    await store.update("Layout", later, 1);
     expect((await find()).GSI2PK).toBe("COMPLETED#2026-11-20");
 
     // Reopened: out of the cleanup index.
-    await store.update("Layout", nextVersion(nextVersion(done), {}, { isCompleted: false }), 2);
+    await store.update("Layout", nextVersion(later, {}, { isCompleted: false }), 2);
     const reopened = await find();
     expect(reopened.GSI2PK).toBeUndefined();
     expect(reopened.GSI2SK).toBeUndefined();
-    clock.now = new Date(Date.UTC(2026, 10, 20, 23, 59, 0));
   });
 
   it("creates the table of getTableSchema: keys, both indexes, on-demand billing", async () => {
@@ -208,16 +210,18 @@ describe("listing and cleanup", () => {
     const recent = orderState("recent");
     const active = orderState("active");
     const otherName = orderState("other");
-    clock.now = new Date(Date.UTC(2026, 0, 10));
+    /** The completing update of `state`, written at `at` (its updatedAt). */
+    const complete = (state: OrderState, at: Date) =>
+      nextVersion(state, {}, { isCompleted: true, updatedAt: at });
+    const early = new Date(Date.UTC(2026, 0, 10));
     for (const s of old) {
       await store.insert(name, s.orderId, s);
-      await store.update(name, nextVersion(s, {}, { isCompleted: true }), 0);
+      await store.update(name, complete(s, early), 0);
     }
     await store.insert(`${name}X`, otherName.orderId, otherName);
-    await store.update(`${name}X`, nextVersion(otherName, {}, { isCompleted: true }), 0);
-    clock.now = new Date(Date.UTC(2026, 5, 1));
+    await store.update(`${name}X`, complete(otherName, early), 0);
     await store.insert(name, recent.orderId, recent);
-    await store.update(name, nextVersion(recent, {}, { isCompleted: true }), 0);
+    await store.update(name, complete(recent, new Date(Date.UTC(2026, 5, 1))), 0);
     await store.insert(name, active.orderId, active);
 
     const deleted = await store.deleteCompletedBefore(name, new Date(Date.UTC(2026, 2, 1)));
@@ -232,7 +236,6 @@ describe("listing and cleanup", () => {
     for (const s of [recent, active])
       expect(await store.getByCorrelationId(name, s.orderId)).not.toBeNull();
     expect(await store.getByCorrelationId(`${name}X`, otherName.orderId)).not.toBeNull();
-    clock.now = new Date(Date.UTC(2026, 10, 20, 23, 59, 0));
   });
 });
 

@@ -30,9 +30,10 @@ import {
 const NAME = "OrderSaga";
 const SAGA_ID = "saga-1";
 const CORRELATION_ID = "order-42";
-const NOW = new Date("2024-05-02T23:30:00.000Z");
-/** NOW in epoch seconds. */
-const NOW_SECONDS = Date.UTC(2024, 4, 2, 23, 30, 0) / 1000;
+/** `metadata.updatedAt` of the completing states: their completion time (late in a UTC day). */
+const COMPLETED_AT = new Date("2024-05-02T23:30:00.000Z");
+/** COMPLETED_AT in epoch seconds. */
+const COMPLETED_AT_SECONDS = Date.UTC(2024, 4, 2, 23, 30, 0) / 1000;
 const TABLE: TableNames = {
   tableName: "sagas",
   correlationIndexName: "ByCorrelation",
@@ -53,6 +54,12 @@ const encode = (
   meta: Partial<SagaStateMetadata> = {},
 ): EncodedState =>
   encodeState({ ...fields, metadata: metadata(meta) } as SagaState, { sagaName: NAME }, undefined);
+
+/** A completed state as saga-bus writes it: `updatedAt` is the time of the completing write. */
+const completed = (
+  fields: Record<string, unknown> = {},
+  meta: Partial<SagaStateMetadata> = {},
+): EncodedState => encode(fields, { isCompleted: true, updatedAt: COMPLETED_AT, ...meta });
 
 /** SET and REMOVE parts of an update expression, each sorted (order does not matter). */
 const clauses = (expression: string): { set: string[]; remove: string[] } => {
@@ -121,7 +128,7 @@ describe("reads", () => {
 
 describe("insertInput", () => {
   it("is a transaction of the saga Put and the correlation guard Put, both only if absent", () => {
-    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode({ total: 10 }), NOW);
+    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode({ total: 10 }));
     expect(input).toEqual({
       TransactItems: [
         {
@@ -166,7 +173,6 @@ describe("insertInput", () => {
         { dueAt: new Date("2024-06-01T00:00:00.000Z") },
         { archivedAt: null, traceParent: "tp", timeoutMs: 5000 },
       ),
-      NOW,
     );
     const item = input.TransactItems![0]!.Put!.Item!;
     expect(item).toMatchObject({
@@ -182,8 +188,8 @@ describe("insertInput", () => {
     expect(item).not.toHaveProperty("completedAt");
   });
 
-  it("puts a saga inserted completed into the cleanup index (UTC day of now)", () => {
-    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode({}, { isCompleted: true }), NOW);
+  it("puts a saga inserted completed into the cleanup index (UTC day of its updatedAt)", () => {
+    const input = insertInput(TABLE, NAME, CORRELATION_ID, completed());
     expect(input.TransactItems![0]!.Put!.Item).toMatchObject({
       isCompleted: true,
       completedAt: "2024-05-02T23:30:00.000Z",
@@ -193,24 +199,15 @@ describe("insertInput", () => {
   });
 
   it("without a TTL writes no expiresAt, even for a saga inserted completed", () => {
-    const input = insertInput(
-      TABLE,
-      NAME,
-      CORRELATION_ID,
-      encode({}, { isCompleted: true }),
-      NOW,
-      {},
-    );
+    const input = insertInput(TABLE, NAME, CORRELATION_ID, completed(), {});
     expect(input.TransactItems![0]!.Put!.Item).not.toHaveProperty("expiresAt");
   });
 
   it("with a TTL writes expiresAt (completion epoch seconds + TTL) on a saga inserted completed", () => {
-    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode({}, { isCompleted: true }), NOW, {
-      ttlSeconds: 3600,
-    });
+    const input = insertInput(TABLE, NAME, CORRELATION_ID, completed(), { ttlSeconds: 3600 });
     const item = input.TransactItems![0]!.Put!.Item!;
-    expect(item.expiresAt).toBe(NOW_SECONDS + 3600);
-    expect(item.completedAt).toBe(NOW.toISOString());
+    expect(item.expiresAt).toBe(COMPLETED_AT_SECONDS + 3600);
+    expect(item.completedAt).toBe(COMPLETED_AT.toISOString());
     // The correlation guard never expires.
     expect(input.TransactItems![1]!.Put!.Item).toEqual({
       PK: "SAGA#OrderSaga",
@@ -220,14 +217,14 @@ describe("insertInput", () => {
   });
 
   it("with a TTL writes no expiresAt on a saga inserted active", () => {
-    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode(), NOW, { ttlSeconds: 3600 });
+    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode(), { ttlSeconds: 3600 });
     expect(input.TransactItems![0]!.Put!.Item).not.toHaveProperty("expiresAt");
     expect(input.TransactItems![0]!.Put!.Item).not.toHaveProperty("completedAt");
   });
 
   it("with orphanedBy takes over the correlation item of a saga that no longer exists", () => {
-    const plain = insertInput(TABLE, NAME, CORRELATION_ID, encode({ total: 10 }), NOW);
-    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode({ total: 10 }), NOW, {
+    const plain = insertInput(TABLE, NAME, CORRELATION_ID, encode({ total: 10 }));
+    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode({ total: 10 }), {
       orphanedBy: "gone-1",
     });
     expect(input.TransactItems).toHaveLength(3);
@@ -252,11 +249,11 @@ describe("insertInput", () => {
   });
 
   it("with orphanedBy and a TTL does both", () => {
-    const input = insertInput(TABLE, NAME, CORRELATION_ID, encode({}, { isCompleted: true }), NOW, {
+    const input = insertInput(TABLE, NAME, CORRELATION_ID, completed(), {
       orphanedBy: "gone-1",
       ttlSeconds: 60,
     });
-    expect(input.TransactItems![0]!.Put!.Item!.expiresAt).toBe(NOW_SECONDS + 60);
+    expect(input.TransactItems![0]!.Put!.Item!.expiresAt).toBe(COMPLETED_AT_SECONDS + 60);
     expect(input.TransactItems![1]!.Put!.ConditionExpression).toBe("sagaId = :orphanedBy");
     expect(input.TransactItems![2]!.ConditionCheck!.Key).toEqual({
       PK: "SAGA#OrderSaga",
@@ -267,7 +264,7 @@ describe("insertInput", () => {
 
 describe("updateInput", () => {
   it("sets metadata and state, removes absent optionals, and is conditional on the version", () => {
-    const input = updateInput(TABLE, NAME, encode({ total: 11 }, { version: 1 }), 0, NOW);
+    const input = updateInput(TABLE, NAME, encode({ total: 11 }, { version: 1 }), 0);
     expect(input).toEqual({
       TableName: "sagas",
       Key: { PK: "SAGA#OrderSaga", SK: "ID#saga-1" },
@@ -325,7 +322,7 @@ describe("updateInput", () => {
   });
 
   it("never rewrites keys, the saga id or the correlation attributes", () => {
-    const input = updateInput(TABLE, NAME, encode({}, { version: 1 }), 0, NOW);
+    const input = updateInput(TABLE, NAME, encode({}, { version: 1 }), 0);
     const written = Object.values(input.ExpressionAttributeNames!);
     for (const attribute of [
       "PK",
@@ -346,7 +343,6 @@ describe("updateInput", () => {
       NAME,
       encode({}, { version: 2, archivedAt: null, timeoutMs: null }),
       1,
-      NOW,
     );
     const { set, remove } = clauses(input.UpdateExpression!);
     expect(set).toEqual(
@@ -364,11 +360,10 @@ describe("updateInput", () => {
   });
 
   it("marks completion with if_not_exists (the first completion day sticks) and has no REMOVE when nothing is absent", () => {
-    const encoded = encode(
+    const encoded = completed(
       { dueAt: new Date("2024-06-01T00:00:00.000Z") },
       {
         version: 5,
-        isCompleted: true,
         archivedAt: new Date("2024-05-02T00:00:00.000Z"),
         traceParent: "tp",
         traceState: "ts",
@@ -376,7 +371,7 @@ describe("updateInput", () => {
         timeoutExpiresAt: new Date("2024-05-02T00:00:01.000Z"),
       },
     );
-    const input = updateInput(TABLE, NAME, encoded, 4, NOW);
+    const input = updateInput(TABLE, NAME, encoded, 4);
     expect(input.UpdateExpression).not.toContain("REMOVE");
     expect(clauses(input.UpdateExpression!)).toEqual({
       set: [
@@ -401,6 +396,7 @@ describe("updateInput", () => {
       ":expectedVersion": 4,
       ":version": 5,
       ":isCompleted": true,
+      ":updatedAt": "2024-05-02T23:30:00.000Z",
       ":completedAt": "2024-05-02T23:30:00.000Z",
       ":GSI2PK": "COMPLETED#2024-05-02",
       ":GSI2SK": "OrderSaga#saga-1",
@@ -413,7 +409,7 @@ describe("updateInput", () => {
   });
 
   it("removes the GSI2 attributes and completedAt while not completed", () => {
-    const input = updateInput(TABLE, NAME, encode({}, { version: 3 }), 2, NOW);
+    const input = updateInput(TABLE, NAME, encode({}, { version: 3 }), 2);
     expect(clauses(input.UpdateExpression!).remove).toEqual(
       expect.arrayContaining(["#GSI2PK", "#GSI2SK", "#completedAt"]),
     );
@@ -423,7 +419,7 @@ describe("updateInput", () => {
 
   it("removes expiresAt while not completed, with or without a TTL (a reopened saga must not expire)", () => {
     for (const options of [{}, { ttlSeconds: 3600 }]) {
-      const input = updateInput(TABLE, NAME, encode({}, { version: 3 }), 2, NOW, options);
+      const input = updateInput(TABLE, NAME, encode({}, { version: 3 }), 2, options);
       expect(clauses(input.UpdateExpression!).remove).toContain("#expiresAt");
       expect(input.ExpressionAttributeValues).not.toHaveProperty(":expiresAt");
       expectPlaceholdersConsistent(input);
@@ -431,19 +427,21 @@ describe("updateInput", () => {
   });
 
   it("with a TTL sets expiresAt at completion only if absent (the first completion's expiry sticks)", () => {
-    const input = updateInput(TABLE, NAME, encode({}, { version: 4, isCompleted: true }), 3, NOW, {
+    const input = updateInput(TABLE, NAME, completed({}, { version: 4 }), 3, {
       ttlSeconds: 86400,
     });
     const { set, remove } = clauses(input.UpdateExpression!);
     expect(set).toContain("#expiresAt = if_not_exists(#expiresAt, :expiresAt)");
     expect(remove).not.toContain("#expiresAt");
     expect(input.ExpressionAttributeNames).toMatchObject({ "#expiresAt": "expiresAt" });
-    expect(input.ExpressionAttributeValues).toMatchObject({ ":expiresAt": NOW_SECONDS + 86400 });
+    expect(input.ExpressionAttributeValues).toMatchObject({
+      ":expiresAt": COMPLETED_AT_SECONDS + 86400,
+    });
     expectPlaceholdersConsistent(input);
   });
 
   it("without a TTL neither sets nor removes expiresAt at completion", () => {
-    const input = updateInput(TABLE, NAME, encode({}, { version: 4, isCompleted: true }), 3, NOW);
+    const input = updateInput(TABLE, NAME, completed({}, { version: 4 }), 3);
     expect(input.UpdateExpression).not.toContain("expiresAt");
     expect(input.ExpressionAttributeNames).not.toHaveProperty("#expiresAt");
     expect(input.ExpressionAttributeValues).not.toHaveProperty(":expiresAt");
@@ -451,16 +449,16 @@ describe("updateInput", () => {
 
   it("ignores orphanedBy (an insert-only option)", () => {
     const encoded = encode({}, { version: 1 });
-    expect(updateInput(TABLE, NAME, encoded, 0, NOW, { orphanedBy: "x" })).toEqual(
-      updateInput(TABLE, NAME, encoded, 0, NOW),
+    expect(updateInput(TABLE, NAME, encoded, 0, { orphanedBy: "x" })).toEqual(
+      updateInput(TABLE, NAME, encoded, 0),
     );
   });
 });
 
 describe("expiresAt", () => {
   it("is the completion time in whole epoch seconds (rounded down) plus the TTL", () => {
-    expect(expiresAt(NOW, 3600)).toBe(NOW_SECONDS + 3600);
-    expect(expiresAt(new Date("2024-05-02T23:30:00.999Z"), 1)).toBe(NOW_SECONDS + 1);
+    expect(expiresAt(COMPLETED_AT, 3600)).toBe(COMPLETED_AT_SECONDS + 3600);
+    expect(expiresAt(new Date("2024-05-02T23:30:00.999Z"), 1)).toBe(COMPLETED_AT_SECONDS + 1);
     expect(expiresAt(new Date(0), 5)).toBe(5);
     expect(Number.isInteger(expiresAt(new Date("2024-05-02T23:30:00.500Z"), 10))).toBe(true);
   });

@@ -47,9 +47,12 @@ const { KEY_LIMITS } = keys;
 const NAME = "OrderSaga";
 const SAGA_ID = "saga-1";
 const CORRELATION_ID = "order-42";
-const NOW = new Date("2024-05-02T08:00:00.000Z");
-/** NOW in epoch seconds. */
-const NOW_SECONDS = Date.UTC(2024, 4, 2, 8, 0, 0) / 1000;
+/** A cleanup cutoff. */
+const CUTOFF = new Date("2024-05-02T08:00:00.000Z");
+/** `metadata.updatedAt` of the completing states: their completion time. */
+const COMPLETED_AT = new Date("2024-05-02T08:00:00.000Z");
+/** COMPLETED_AT in epoch seconds. */
+const COMPLETED_AT_SECONDS = Date.UTC(2024, 4, 2, 8, 0, 0) / 1000;
 const TABLE: TableNames = {
   tableName: "sagas",
   correlationIndexName: "GSI1",
@@ -73,10 +76,16 @@ const makeState = (
   meta: Partial<SagaStateMetadata> = {},
 ): OrderState => ({ ...fields, metadata: metadata(meta) });
 
+/** A completed state as saga-bus writes it: `updatedAt` is the time of the completing write. */
+const completedState = (
+  meta: Partial<SagaStateMetadata> = {},
+  completedAt: Date = COMPLETED_AT,
+): OrderState => makeState({}, { isCompleted: true, updatedAt: completedAt, ...meta });
+
 /** The stored saga item of a state, as `insert` writes it (what a Get would answer). */
 const storedItem = (state: OrderState, correlationId = CORRELATION_ID): Record<string, unknown> =>
-  insertInput(TABLE, NAME, correlationId, encodeState(state, {}, undefined), NOW).TransactItems![0]!
-    .Put!.Item as Record<string, unknown>;
+  insertInput(TABLE, NAME, correlationId, encodeState(state, {}, undefined)).TransactItems![0]!.Put!
+    .Item as Record<string, unknown>;
 
 /** A fake `send` answering with `handler`; records every command. */
 const fakeSend = (handler: (command: StoreCommand, index: number) => unknown) => {
@@ -111,7 +120,7 @@ const cancelled = (reasons: Array<Record<string, unknown>>): Error =>
 const makeStore = (
   send: DynamoDBSagaStoreDeps["send"],
   deps: Partial<DynamoDBSagaStoreDeps<OrderState>> = {},
-) => createDynamoDBSagaStore<OrderState>({ send, tableName: "sagas", clock: () => NOW, ...deps });
+) => createDynamoDBSagaStore<OrderState>({ send, tableName: "sagas", ...deps });
 
 /** What a promise rejects with (fails the test when it resolves). */
 const rejection = async (promise: Promise<unknown>): Promise<Record<string, unknown>> => {
@@ -267,7 +276,7 @@ describe("insert", () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]).toBeInstanceOf(TransactWriteCommand);
     expect(calls[0]!.input).toEqual(
-      insertInput(TABLE, NAME, CORRELATION_ID, encodeState(state, {}, undefined), NOW),
+      insertInput(TABLE, NAME, CORRELATION_ID, encodeState(state, {}, undefined)),
     );
     const items = (calls[0] as TransactWriteCommand).input.TransactItems!;
     expect(items.map((action) => action.Put?.Item?.SK)).toEqual(["ID#saga-1", "CORR#order-42"]);
@@ -329,9 +338,9 @@ describe("insert", () => {
       "TransactWriteCommand",
     ]);
     const encoded = encodeState(state, {}, undefined);
-    expect(calls[0]!.input).toEqual(insertInput(TABLE, NAME, CORRELATION_ID, encoded, NOW));
+    expect(calls[0]!.input).toEqual(insertInput(TABLE, NAME, CORRELATION_ID, encoded));
     expect(calls[2]!.input).toEqual(
-      insertInput(TABLE, NAME, CORRELATION_ID, encoded, NOW, { orphanedBy: "gone" }),
+      insertInput(TABLE, NAME, CORRELATION_ID, encoded, { orphanedBy: "gone" }),
     );
     const takeover = (calls[2] as TransactWriteCommand).input.TransactItems!;
     expect(takeover[1]!.Put!.ExpressionAttributeValues).toEqual({ ":orphanedBy": "gone" });
@@ -406,7 +415,7 @@ describe("update", () => {
     const writeId = (calls[0] as UpdateCommand).input.ExpressionAttributeValues![":writeId"];
     expect(writeId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(calls[0]!.input).toEqual(
-      updateInput(TABLE, NAME, encodeState(state, {}, undefined), 0, NOW, { writeId }),
+      updateInput(TABLE, NAME, encodeState(state, {}, undefined), 0, { writeId }),
     );
     expect((calls[0] as UpdateCommand).input.ConditionExpression).toBe(
       "#version = :expectedVersion",
@@ -544,13 +553,13 @@ describe("completedSagaTtlSeconds", () => {
 
   it("insert of a completed saga writes expiresAt = completion epoch seconds + TTL", async () => {
     const { send, calls } = scriptedSend({});
-    const state = makeState({}, { isCompleted: true });
+    const state = completedState();
     await makeStore(send, { completedSagaTtlSeconds: TTL }).insert(NAME, CORRELATION_ID, state);
     const item = (calls[0] as TransactWriteCommand).input.TransactItems![0]!.Put!.Item!;
-    expect(item.expiresAt).toBe(NOW_SECONDS + TTL);
-    expect(item.completedAt).toBe(NOW.toISOString());
+    expect(item.expiresAt).toBe(COMPLETED_AT_SECONDS + TTL);
+    expect(item.completedAt).toBe(COMPLETED_AT.toISOString());
     expect(calls[0]!.input).toEqual(
-      insertInput(TABLE, NAME, CORRELATION_ID, encodeState(state, {}, undefined), NOW, {
+      insertInput(TABLE, NAME, CORRELATION_ID, encodeState(state, {}, undefined), {
         ttlSeconds: TTL,
       }),
     );
@@ -579,24 +588,24 @@ describe("completedSagaTtlSeconds", () => {
     await makeStore(send, { completedSagaTtlSeconds: TTL }).insert(
       NAME,
       CORRELATION_ID,
-      makeState({}, { isCompleted: true }),
+      completedState(),
     );
     const item = (calls[2] as TransactWriteCommand).input.TransactItems![0]!.Put!.Item!;
-    expect(item.expiresAt).toBe(NOW_SECONDS + TTL);
+    expect(item.expiresAt).toBe(COMPLETED_AT_SECONDS + TTL);
   });
 
   it("update completing a saga sets expiresAt only if absent; reopening removes it", async () => {
     const { send, calls } = scriptedSend({}, {});
     const store = makeStore(send, { completedSagaTtlSeconds: TTL });
-    const done = makeState({}, { version: 1, isCompleted: true });
+    const done = completedState({ version: 1 });
     await store.update(NAME, done, 0);
     const completing = (calls[0] as UpdateCommand).input;
     expect(completing.UpdateExpression).toContain(
       "#expiresAt = if_not_exists(#expiresAt, :expiresAt)",
     );
-    expect(completing.ExpressionAttributeValues![":expiresAt"]).toBe(NOW_SECONDS + TTL);
+    expect(completing.ExpressionAttributeValues![":expiresAt"]).toBe(COMPLETED_AT_SECONDS + TTL);
     expect(completing).toEqual(
-      updateInput(TABLE, NAME, encodeState(done, {}, undefined), 0, NOW, {
+      updateInput(TABLE, NAME, encodeState(done, {}, undefined), 0, {
         ttlSeconds: TTL,
         writeId: completing.ExpressionAttributeValues![":writeId"] as string,
       }),
@@ -620,14 +629,76 @@ describe("completedSagaTtlSeconds", () => {
     );
   });
 
-  it("uses the injected clock: the expiry follows the completion time, in whole seconds", async () => {
+  it("the expiry follows the completing state's updatedAt, in whole seconds", async () => {
     const { send, calls } = scriptedSend({});
     const at = new Date("2030-01-01T00:00:00.750Z");
-    const store = makeStore(send, { completedSagaTtlSeconds: 10, clock: () => at });
-    await store.update(NAME, makeState({}, { version: 1, isCompleted: true }), 0);
+    const store = makeStore(send, { completedSagaTtlSeconds: 10 });
+    await store.update(NAME, completedState({ version: 1 }, at), 0);
     expect((calls[0] as UpdateCommand).input.ExpressionAttributeValues![":expiresAt"]).toBe(
       Date.UTC(2030, 0, 1) / 1000 + 10,
     );
+  });
+});
+
+describe("completion time", () => {
+  afterEach(() => jest.useRealTimers());
+
+  /** What a completing insert and a completing update of `state` write, at `wallClock`. */
+  const completionWritten = async (state: OrderState, wallClock: Date) => {
+    // Only Date is faked: the store's promises and timers run as usual.
+    jest.useFakeTimers({
+      now: wallClock,
+      doNotFake: [
+        "hrtime",
+        "nextTick",
+        "performance",
+        "queueMicrotask",
+        "setImmediate",
+        "clearImmediate",
+        "setInterval",
+        "clearInterval",
+        "setTimeout",
+        "clearTimeout",
+      ],
+    });
+    expect(new Date()).toEqual(wallClock);
+    const { send, calls } = scriptedSend({}, {});
+    const store = makeStore(send, { completedSagaTtlSeconds: 60 });
+    await store.insert(NAME, CORRELATION_ID, state);
+    await store.update(NAME, { ...state, metadata: { ...state.metadata, version: 1 } }, 0);
+    jest.useRealTimers();
+    const item = (calls[0] as TransactWriteCommand).input.TransactItems![0]!.Put!.Item!;
+    const values = (calls[1] as UpdateCommand).input.ExpressionAttributeValues!;
+    return {
+      insert: { completedAt: item.completedAt, GSI2PK: item.GSI2PK, expiresAt: item.expiresAt },
+      update: {
+        completedAt: values[":completedAt"],
+        GSI2PK: values[":GSI2PK"],
+        expiresAt: values[":expiresAt"],
+      },
+    };
+  };
+
+  it("is the completing state's metadata.updatedAt for insert and update, whatever the wall clock", async () => {
+    // The last millisecond of a UTC day and the first of the next.
+    const lastOfDay = completedState({}, new Date("2024-05-02T23:59:59.999Z"));
+    const firstOfNext = completedState({}, new Date("2024-05-03T00:00:00.000Z"));
+    const expected = (completedAt: string, day: string, epochSeconds: number) => {
+      const attributes = { completedAt, GSI2PK: `COMPLETED#${day}`, expiresAt: epochSeconds + 60 };
+      return { insert: attributes, update: attributes };
+    };
+    for (const wallClock of [
+      new Date("2019-01-01T00:00:00.000Z"),
+      new Date("2024-05-02T12:00:00.000Z"),
+      new Date("2031-07-15T23:59:59.000Z"),
+    ]) {
+      expect(await completionWritten(lastOfDay, wallClock)).toEqual(
+        expected("2024-05-02T23:59:59.999Z", "2024-05-02", Date.UTC(2024, 4, 2, 23, 59, 59) / 1000),
+      );
+      expect(await completionWritten(firstOfNext, wallClock)).toEqual(
+        expected("2024-05-03T00:00:00.000Z", "2024-05-03", Date.UTC(2024, 4, 3) / 1000),
+      );
+    }
   });
 });
 
@@ -724,7 +795,7 @@ describe("bad input is refused before any request", () => {
     ["update", (s) => s.update("A#B", makeState({}, { version: 1 }), 0)],
     ["delete", (s) => s.delete("A#B", SAGA_ID)],
     ["findByName", (s) => s.findByName("A#B")],
-    ["deleteCompletedBefore", (s) => s.deleteCompletedBefore("A#B", NOW)],
+    ["deleteCompletedBefore", (s) => s.deleteCompletedBefore("A#B", CUTOFF)],
   ])("%s with a bad saga name throws InvalidKeyError", async (_label, call) => {
     const error = await refused(call, InvalidKeyError, "key.invalid");
     expect(error.message).toContain('sagaName must not contain "#"');
@@ -823,7 +894,6 @@ describe("bad input is refused before any request", () => {
           name,
           correlationId,
           encodeState(makeState({ blob }, meta), {}, undefined),
-          NOW,
         ).TransactItems![0]!.Put!.Item!,
       );
     const OVER = 1000;
@@ -871,13 +941,8 @@ describe("bad input is refused before any request", () => {
   it("update accepts the state its insert accepted", async () => {
     const sizeOf = (blob: string) =>
       itemSize(
-        insertInput(
-          TABLE,
-          NAME,
-          CORRELATION_ID,
-          encodeState(makeState({ blob }), {}, undefined),
-          NOW,
-        ).TransactItems![0]!.Put!.Item!,
+        insertInput(TABLE, NAME, CORRELATION_ID, encodeState(makeState({ blob }), {}, undefined))
+          .TransactItems![0]!.Put!.Item!,
       );
     const blob = "x".repeat(MAX_ITEM_BYTES - sizeOf("") - 10);
     const { send, calls } = scriptedSend({}, {});
@@ -1624,7 +1689,7 @@ describe("DynamoDBSagaStore (class)", () => {
     for await (const s of store.findAllByName(NAME)) seen.push(s);
     expect(seen).toEqual([state]);
     const onProgress = jest.fn();
-    expect(await store.deleteCompletedBefore(NAME, NOW, { segments: 2, onProgress })).toBe(1);
+    expect(await store.deleteCompletedBefore(NAME, CUTOFF, { segments: 2, onProgress })).toBe(1);
     expect(onProgress).toHaveBeenCalledWith({ deleted: 1, scanned: 1 });
     expect(client.calls.filter((c) => c instanceof ScanCommand)).toHaveLength(2);
     expect(client.calls.filter((c) => c instanceof BatchExecuteStatementCommand)).toHaveLength(2);
