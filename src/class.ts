@@ -3,6 +3,7 @@
  * to it. There is no second implementation here.
  */
 import type { SagaState } from "./contract.js";
+import type { RetryableErrorsOption } from "./core-link.js";
 import type { StateCodec } from "./marshal.js";
 import type { CleanupOptions } from "./cleanup.js";
 import { sendVia, type DocumentClientLike } from "./request.js";
@@ -33,6 +34,8 @@ export interface DynamoDBSagaStoreOptions<TState extends SagaState = SagaState> 
    * table options such as `{ ttl: true }`).
    */
   readonly ensureTable?: boolean | Omit<EnsureTableDeps, "client">;
+  /** The classes to throw for what saga-bus retries (see the functional store's deps). */
+  readonly retryableErrors?: RetryableErrorsOption;
 }
 
 /** Saga store over DynamoDB, for `createBus({ sagas: [{ definition, store }] })`. */

@@ -24,7 +24,7 @@ import {
   type CleanupVictim,
   type TableNames,
 } from "./commands.js";
-import { loadRetryableErrors } from "./core-link.js";
+import type { RetryableErrorClasses } from "./core-link.js";
 import { ConfigurationError, DynamoDBRequestError } from "./errors.js";
 import { attribute } from "./failures.js";
 import type { Perform } from "./request.js";
@@ -102,6 +102,8 @@ const unprojectedIndex = (table: TableNames, sagaName: string) =>
 export interface CleanupContext {
   readonly perform: Perform;
   readonly table: TableNames;
+  /** The retryable error classes of the store. */
+  readonly classes: Promise<RetryableErrorClasses>;
 }
 
 /** Outcome of `executeAll`. */
@@ -128,7 +130,7 @@ const executeAll = async (
   let lastFailure: Error | undefined;
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt === MAX_ATTEMPTS) {
-      const { TransientError } = await loadRetryableErrors();
+      const { TransientError } = await ctx.classes;
       throw new TransientError(
         `deleteCompletedBefore of saga "${sagaName}": ${pending.length} deletes still unprocessed after ${MAX_ATTEMPTS} attempts`,
         lastFailure,

@@ -6,6 +6,9 @@
  * this package stand in, with the same names, fields and constructors.
  */
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
 /** Constructor shape of core's `ConcurrencyError`. */
 export type ConcurrencyErrorClass = new (
   sagaId: string,
@@ -20,8 +23,11 @@ export type TransientErrorClass = new (message: string, cause?: Error) => Error;
 export interface RetryableErrorClasses {
   readonly ConcurrencyError: ConcurrencyErrorClass;
   readonly TransientError: TransientErrorClass;
-  /** `"@saga-bus/core"` when core's classes were found, `"fallback"` otherwise. */
-  readonly source: "@saga-bus/core" | "fallback";
+  /**
+   * `"given"`: the application's (`retryableErrors`); `"@saga-bus/core"`: core's, found by
+   * the store; `"fallback"`: this package's own.
+   */
+  readonly source: "given" | "@saga-bus/core" | "fallback";
 }
 
 const isErrorNamed = (value: unknown, name: string): boolean =>
@@ -91,6 +97,36 @@ const loadCore = (): Promise<Record<string, unknown>> =>
       new Promise((resolve) => resolve(require(CORE_MODULE) as Record<string, unknown>))
     : (import(CORE_MODULE) as Promise<Record<string, unknown>>);
 
+/** Whether the application probably has core although it could not be loaded from here. */
+const coreLikelyPresent = (): boolean => {
+  // Lambda functions are usually bundled, and a bundle hides core from a computed require.
+  if (process.env.LAMBDA_TASK_ROOT !== undefined) return true;
+  try {
+    const manifest = JSON.parse(readFileSync(join(process.cwd(), "package.json"), "utf8")) as
+      | Record<string, Record<string, unknown> | undefined>
+      | undefined;
+    return ["dependencies", "devDependencies", "peerDependencies"].some(
+      (field) => manifest?.[field]?.[CORE_MODULE] !== undefined,
+    );
+  } catch {
+    return false;
+  }
+};
+
+/** Warning code of the one warning this module emits. */
+export const FALLBACK_WARNING_CODE = "SAGA_STORE_DYNAMODB_FALLBACK_ERRORS";
+
+const warnFallback = (): void => {
+  if (!coreLikelyPresent()) return;
+  process.emitWarning(
+    "@saga-bus/store-dynamodb could not load @saga-bus/core and throws its own ConcurrencyError " +
+      "and TransientError, which saga-bus does not retry (it checks instanceof against its own " +
+      "classes). In a bundle, pass core's classes: createDynamoDBSagaStore({ …, retryableErrors: " +
+      "{ ConcurrencyError, TransientError } }).",
+    { code: FALLBACK_WARNING_CODE },
+  );
+};
+
 let loading: Promise<RetryableErrorClasses> | undefined;
 
 /**
@@ -107,5 +143,31 @@ export const loadRetryableErrors = (): Promise<RetryableErrorClasses> =>
             source: "@saga-bus/core",
           }
         : fallback,
-    () => fallback,
+    () => {
+      warnFallback();
+      return fallback;
+    },
   ));
+
+/** The two classes an application hands the store (`retryableErrors`). */
+export interface RetryableErrorsOption {
+  readonly ConcurrencyError: ConcurrencyErrorClass;
+  readonly TransientError: TransientErrorClass;
+}
+
+/**
+ * The classes a store throws: exactly the given ones (no lookup, no warning), or else core's
+ * found by `loadRetryableErrors`. Returns `undefined` for a given value that is not a pair of
+ * classes, for the caller to refuse.
+ */
+export const retryableErrorsFor = (
+  given: RetryableErrorsOption | undefined,
+): Promise<RetryableErrorClasses> | undefined => {
+  if (given === undefined) return loadRetryableErrors();
+  if (!isClass(given?.ConcurrencyError) || !isClass(given?.TransientError)) return undefined;
+  return Promise.resolve({
+    ConcurrencyError: given.ConcurrencyError,
+    TransientError: given.TransientError,
+    source: "given",
+  });
+};

@@ -87,6 +87,7 @@ export {
   TransientError,
   type ConcurrencyErrorClass,
   type RetryableErrorClasses,
+  type RetryableErrorsOption,
   type TransientErrorClass,
 } from "./core-link.js";
 export { isRetryable } from "./failures.js";

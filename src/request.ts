@@ -80,10 +80,12 @@ export type Perform = <C extends StoreCommand, A = OutputOf<C>>(
   recover?: Recover<A>,
 ) => Promise<OutputOf<C> | A>;
 
-/** Builds `perform` over a `send`. */
-export const performer = (send: Send): Perform => {
-  // Started now, so that the first failure does not wait for module loading.
-  const retryable = loadRetryableErrors();
+/** Builds `perform` over a `send`, throwing the retryable errors of `classes`. */
+export const performer = (
+  send: Send,
+  classes: Promise<RetryableErrorClasses> = loadRetryableErrors(),
+): Perform => {
+  const retryable = classes;
   const request = <C extends StoreCommand>(command: C): TE.TaskEither<unknown, OutputOf<C>> =>
     TE.tryCatch(
       () => send(command) as Promise<OutputOf<C>>,

@@ -31,7 +31,7 @@ import {
   type TableNames,
 } from "./commands.js";
 import type { SagaState, SagaStore } from "./contract.js";
-import { loadRetryableErrors } from "./core-link.js";
+import { retryableErrorsFor, type RetryableErrorsOption } from "./core-link.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import {
   ConfigurationError,
@@ -86,6 +86,13 @@ export interface DynamoDBSagaStoreDeps<TState extends SagaState = SagaState> {
    * control-plane permissions. A failure surfaces from the operation and is retried on the next.
    */
   readonly ensureTable?: EnsureTableDeps;
+  /**
+   * The classes to throw for what saga-bus retries: pass `@saga-bus/core`'s own
+   * (`import { ConcurrencyError, TransientError } from "@saga-bus/core"`) where the store
+   * cannot find them itself, as in a bundle. Default: core's, looked up at run time, or
+   * this package's look-alikes when core cannot be loaded.
+   */
+  readonly retryableErrors?: RetryableErrorsOption;
 }
 
 /** What the store needs to run `ensureTable` itself. */
@@ -209,7 +216,14 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     );
   }
   const newWriteId = randomWriteId;
-  const performNow = performer(deps.send);
+  const classes = retryableErrorsFor(deps.retryableErrors);
+  if (classes === undefined) {
+    throw new ConfigurationError(
+      "options.invalid",
+      "retryableErrors must hold two classes: { ConcurrencyError, TransientError }",
+    );
+  }
+  const performNow = performer(deps.send, classes);
   let ensuring: Promise<unknown> | undefined;
   const ensured = deps.ensureTable;
   // Every request goes through `perform`, so this is the one place that waits for the table.
@@ -223,7 +237,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
               ensuring = undefined;
               // The ensure step is part of the operation: its failures are typed like the
               // operation's own (a throttled DescribeTable is a TransientError, not raw).
-              throw toStoreError(error, "ensureTable", init, await loadRetryableErrors());
+              throw toStoreError(error, "ensureTable", init, await classes);
             },
           );
           await ensuring;
@@ -363,7 +377,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       if (!("holder" in outcome)) return;
     }
     // saga-bus retries a ConcurrencyError; the retry finds the saga that won.
-    const { ConcurrencyError } = await loadRetryableErrors();
+    const { ConcurrencyError } = await classes;
     throw Object.assign(new ConcurrencyError(sagaId, encoded.version), {
       correlationId,
       existingSagaId: typeof outcome.holder === "string" ? outcome.holder : holder,
@@ -502,7 +516,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
         );
       }
     }
-    return runCleanup({ perform, table }, sagaName, before, options);
+    return runCleanup({ perform, table, classes }, sagaName, before, options);
   };
 
   return {
