@@ -4,7 +4,7 @@
  */
 import type { SagaState } from "./contract.js";
 import type { RetryableErrorsOption } from "./core-link.js";
-import type { StateCodec } from "./marshal.js";
+import type { StateValidator } from "./validation.js";
 import type { CleanupOptions } from "./cleanup.js";
 import { sendVia, type DocumentClientLike } from "./request.js";
 import type { TableClient } from "./table.js";
@@ -27,7 +27,8 @@ export interface DynamoDBSagaStoreOptions<TState extends SagaState = SagaState> 
   /** Default `"GSI2"`. */
   readonly cleanupIndexName?: string;
   readonly consistency?: Consistency;
-  readonly stateCodec?: StateCodec<TState>;
+  /** An io-ts type or a Standard Schema validator of the state. */
+  readonly stateCodec?: StateValidator<TState>;
   readonly completedSagaTtlSeconds?: number;
   /**
    * Opt-in: run `ensureTable` through `client` before the first request (`true`, or the

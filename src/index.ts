@@ -92,4 +92,10 @@ export {
 } from "./core-link.js";
 export { isRetryable } from "./failures.js";
 export { MAX_ITEM_BYTES } from "./size.js";
+export {
+  type StandardSchemaIssue,
+  type StandardSchemaLike,
+  type StandardSchemaResult,
+  type StateValidator,
+} from "./validation.js";
 export { meterSend, type Meter, type MeteredSend } from "./metering.js";

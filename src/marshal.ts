@@ -35,12 +35,13 @@ import {
   type SagaStoreErrorInit,
 } from "./errors.js";
 import { describeType } from "./keys.js";
+import type { StateCodec } from "./validation.js";
 
 /** A path into the state: object keys and array indexes. */
 export type StatePath = ReadonlyArray<string | number>;
 
-/** An application's own codec for its saga state (decoding the in-memory value). */
-export type StateCodec<TState> = t.Type<TState, unknown, unknown>;
+/** An application's own io-ts codec for its saga state (defined with the other validators). */
+export type { StateCodec } from "./validation.js";
 
 /** Metadata fields that are written only when present. */
 export const OPTIONAL_METADATA = [

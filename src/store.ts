@@ -35,6 +35,7 @@ import { retryableErrorsFor, type RetryableErrorsOption } from "./core-link.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import {
   ConfigurationError,
+  InvalidItemError,
   InvalidStateError,
   SagaAlreadyExistsError,
   SagaNotFoundError,
@@ -50,7 +51,8 @@ import {
   toStoreError,
 } from "./failures.js";
 import { assertKeyParts, sagaKey } from "./keys.js";
-import { decodeSagaItem, encodeState, type EncodedState, type StateCodec } from "./marshal.js";
+import { decodeSagaItem, encodeState, type EncodedState } from "./marshal.js";
+import { isStateValidator, validateWith, type StateValidator } from "./validation.js";
 import { performer, type Perform, type Send } from "./request.js";
 import { ensureTable, type CreateTableOptions, type TableClient } from "./table.js";
 import { itemSize, MAX_ITEM_BYTES } from "./size.js";
@@ -72,8 +74,11 @@ export interface DynamoDBSagaStoreDeps<TState extends SagaState = SagaState> {
    * correlation index, a quarter of the read cost, but it may miss a saga inserted moments ago.
    */
   readonly consistency?: Consistency;
-  /** Validates the application's state on every write and read. */
-  readonly stateCodec?: StateCodec<TState>;
+  /**
+   * Validates the application's state on every write and read: an io-ts type, or any
+   * Standard Schema validator (zod, valibot, arktype, …).
+   */
+  readonly stateCodec?: StateValidator<TState>;
   /**
    * Seconds after completion when DynamoDB's TTL may delete a completed saga (written to
    * `expiresAt`; enable TTL on the table with `createTable`/`ensureTable`'s `ttl: true`).
@@ -202,6 +207,12 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
   }
   const table = resolveTable(deps);
   const { stateCodec, completedSagaTtlSeconds } = deps;
+  if (stateCodec !== undefined && !isStateValidator(stateCodec)) {
+    throw new ConfigurationError(
+      "options.invalid",
+      "stateCodec must be an io-ts type or a Standard Schema validator",
+    );
+  }
   const consistency: Consistency = deps.consistency ?? "strong";
   if (consistency !== "strong" && consistency !== "eventual") {
     throw new ConfigurationError("options.invalid", `consistency must be "strong" or "eventual"`);
@@ -245,6 +256,27 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
         }) as Perform);
   const writeOptions = { ttlSeconds: completedSagaTtlSeconds };
 
+  /** The application's check of a state it is about to write: InvalidStateError if refused. */
+  const checkBeforeWrite = async (state: TState, init: SagaStoreErrorInit): Promise<void> => {
+    if (stateCodec === undefined || typeof state !== "object" || state === null) return;
+    const outcome = await validateWith(stateCodec, state, "state");
+    if (!outcome.ok) {
+      throw new InvalidStateError(outcome.summary, { ...init, report: outcome.report });
+    }
+  };
+
+  /** A stored saga item as the application's state, checked by its validator. */
+  const decodeChecked = async (raw: unknown, init: SagaStoreErrorInit): Promise<TState> => {
+    const { state } = decodeSagaItem<TState>(raw, init, undefined);
+    if (stateCodec === undefined) return state;
+    const outcome = await validateWith(stateCodec, state, "state");
+    if (outcome.ok) return outcome.value;
+    throw new InvalidItemError(`state fails the application's codec: ${outcome.summary}`, {
+      ...init,
+      report: outcome.report,
+    });
+  };
+
   const readSaga = async (sagaName: string, sagaId: string, consistentRead: boolean) => {
     const init = { sagaName, sagaId };
     const out = await perform(
@@ -252,7 +284,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       "getById",
       init,
     );
-    return out.Item === undefined ? null : decodeSagaItem(out.Item, init, stateCodec).state;
+    return out.Item === undefined ? null : decodeChecked(out.Item, init);
   };
 
   /** Whether a saga item exists (a consistent read of its key; nothing is decoded). */
@@ -312,7 +344,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
         init,
       );
       const item = out.Items?.[0];
-      if (item !== undefined) return decodeSagaItem(item, init, stateCodec).state;
+      if (item !== undefined) return decodeChecked(item, init);
       // The index lags its table: a miss may be a saga inserted moments ago, and saga-bus
       // drops a non-start message for which no saga is found. Only the consistent path may
       // answer "none".
@@ -334,7 +366,8 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     const sagaId = state?.metadata?.sagaId;
     const init: SagaStoreErrorInit = { sagaName, sagaId, correlationId };
     assertKeyParts({ sagaName, correlationId, sagaId }, init);
-    const encoded = encodeState(state, init, stateCodec);
+    await checkBeforeWrite(state, init);
+    const encoded = encodeState(state, init, undefined);
     const first = insertInput(table, sagaName, correlationId, encoded, writeOptions);
     assertFits(first.TransactItems![INSERT_ACTIONS.saga]!.Put!.Item!, init);
 
@@ -393,7 +426,8 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     const init: SagaStoreErrorInit = { sagaName, sagaId };
     assertKeyParts({ sagaName, sagaId }, init);
     assertVersion("expectedVersion", expectedVersion, init);
-    const encoded = encodeState(state, init, stateCodec);
+    await checkBeforeWrite(state, init);
+    const encoded = encodeState(state, init, undefined);
     if (encoded.version <= expectedVersion) {
       throw new InvalidStateError(
         `metadata.version (${encoded.version}) must be greater than expectedVersion (${expectedVersion})`,
@@ -481,7 +515,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       "findByName",
       init,
     );
-    const items = (out.Items ?? []).map((item) => decodeSagaItem(item, init, stateCodec).state);
+    const items = await Promise.all((out.Items ?? []).map((item) => decodeChecked(item, init)));
     const last = attribute(out.LastEvaluatedKey, "SK");
     return typeof last === "string" ? { items, lastKey: encodeCursor(last) } : { items };
   };
