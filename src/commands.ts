@@ -205,7 +205,6 @@ export const updatedAttributes = (
   encoded: EncodedState,
   options: WriteOptions = {},
 ): Record<string, unknown> => {
-  const sagaId = encoded.metadata.sagaId as string;
   const attributes: Record<string, unknown> = {};
   for (const [attribute, value] of Object.entries(encoded.metadata)) {
     if (attribute !== "sagaId") attributes[attribute] = value;
