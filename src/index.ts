@@ -99,3 +99,18 @@ export {
   type StateValidator,
 } from "./validation.js";
 export { meterSend, type Meter, type MeteredSend } from "./metering.js";
+export {
+  migrateTable,
+  MIGRATE_MAX_ATTEMPTS,
+  type MigrateOptions,
+  type MigrateProgress,
+  type MigrateSkip,
+  type MigrateSummary,
+} from "./migrate.js";
+export {
+  convertLegacyItem,
+  isLegacyItem,
+  LEGACY_ISO_DATE,
+  type LegacyReadOptions,
+  type LegacySaga,
+} from "./legacy.js";
