@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { addCleanupCommand } from "./commands/cleanup.js";
+import { addMigrateCommand } from "./commands/migrate.js";
 import { addShowCommand } from "./commands/show.js";
 import { addTableCommands } from "./commands/table.js";
 import { debugDetails, errorLine, exitCodeOf, ExitCode } from "./errors.js";
@@ -22,6 +23,7 @@ Examples:
   $ ${PROGRAM_NAME} --endpoint http://localhost:8000 table describe
   $ ${PROGRAM_NAME} show --saga OrderSaga --correlation order-42
   $ ${PROGRAM_NAME} cleanup --saga OrderSaga --older-than 30d
+  $ ${PROGRAM_NAME} --table orders-sagas migrate --dry-run
 
 Exit codes: 0 done, 1 failed (AWS or store error, not found), 2 bad command line.`;
 
@@ -41,7 +43,9 @@ const redactingIO = (io: CliIO): CliIO => ({
 export const buildProgram = (cliIO: CliIO): Command => {
   const io = redactingIO(cliIO);
   const program = new Command(PROGRAM_NAME)
-    .description("Operate the DynamoDB table of @saga-bus/store-dynamodb: table, sagas, cleanup.")
+    .description(
+      "Operate the DynamoDB table of @saga-bus/store-dynamodb: table, sagas, cleanup, migration.",
+    )
     .version(packageVersion(), "-V, --version", "print the version")
     .helpOption("-h, --help", "print help")
     .exitOverride()
@@ -68,6 +72,7 @@ export const buildProgram = (cliIO: CliIO): Command => {
   addTableCommands(program, io);
   addShowCommand(program, io);
   addCleanupCommand(program, io);
+  addMigrateCommand(program, io);
   return program;
 };
 
