@@ -54,32 +54,20 @@ export const getSagaInput = (
   ConsistentRead: consistentRead,
 });
 
-/** Strongly consistent read of the item reserving a correlation id (only its saga id). */
+/**
+ * Read of the item reserving a correlation id (only its saga id): strongly consistent by
+ * default; eventually consistent for the `"eventual"` lookup, which confirms a miss strongly.
+ */
 export const getCorrelationInput = (
   table: TableNames,
   sagaName: string,
   correlationId: string,
+  consistentRead = true,
 ): GetCommandInput => ({
   TableName: table.tableName,
   Key: correlationKey(sagaName, correlationId),
-  ConsistentRead: true,
+  ConsistentRead: consistentRead,
   ProjectionExpression: "sagaId",
-});
-
-/** One eventually consistent query of the correlation index (the seed's lookup). */
-export const queryCorrelationIndexInput = (
-  table: TableNames,
-  sagaName: string,
-  correlationId: string,
-): QueryCommandInput => ({
-  TableName: table.tableName,
-  IndexName: table.correlationIndexName,
-  KeyConditionExpression: "GSI1PK = :pk AND GSI1SK = :sk",
-  ExpressionAttributeValues: {
-    ":pk": sagaPartition(sagaName),
-    ":sk": correlationIndexSortKey(correlationId),
-  },
-  Limit: 1,
 });
 
 /** Options of the write builders. */

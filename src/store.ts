@@ -22,7 +22,6 @@ import {
   INSERT_ACTIONS,
   insertInput,
   legacyPartitionProbeInput,
-  queryCorrelationIndexInput,
   updateInput,
   updatedAttributes,
   WRITE_ID,
@@ -337,29 +336,23 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
   ): Promise<TState | null> => {
     const init = { sagaName, correlationId };
     assertKeyParts({ sagaName, correlationId }, init);
-    if (consistency === "eventual") {
-      const out = await perform(
-        new QueryCommand(queryCorrelationIndexInput(table, sagaName, correlationId)),
+    const lookup = async (consistentRead: boolean): Promise<TState | null> => {
+      const reservation = await perform(
+        new GetCommand(getCorrelationInput(table, sagaName, correlationId, consistentRead)),
         "getByCorrelationId",
         init,
       );
-      const item = out.Items?.[0];
-      if (item !== undefined) return decodeChecked(item, init);
-      // The index lags its table: a miss may be a saga inserted moments ago, and saga-bus
-      // drops a non-start message for which no saga is found. Only the consistent path may
+      const sagaId = attribute(reservation.Item, "sagaId");
+      return typeof sagaId === "string" ? readSaga(sagaName, sagaId, consistentRead) : null;
+    };
+    if (consistency === "eventual") {
+      const found = await lookup(false);
+      if (found !== null) return found;
+      // An eventually consistent read may not see a saga inserted moments ago, and saga-bus
+      // drops a non-start message for which no saga is found: only the consistent path may
       // answer "none".
     }
-    const reservation = await perform(
-      new GetCommand(getCorrelationInput(table, sagaName, correlationId)),
-      "getByCorrelationId",
-      init,
-    );
-    const sagaId = attribute(reservation.Item, "sagaId");
-    return unlessLegacy(
-      typeof sagaId === "string" ? await readSaga(sagaName, sagaId, true) : null,
-      sagaName,
-      init,
-    );
+    return unlessLegacy(await lookup(true), sagaName, init);
   };
 
   const insert = async (sagaName: string, correlationId: string, state: TState): Promise<void> => {

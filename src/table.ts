@@ -69,11 +69,13 @@ export interface CreateTableOptions extends TableSchemaOptions {
   /** How long to wait for the table to become ACTIVE. Default 300 s. */
   readonly maxWaitSeconds?: number;
   /**
-   * `ensureTable` only: replace an index whose keys fit but whose projection lacks what the
-   * store reads (0.2.2's KEYS_ONLY cleanup index). DynamoDB cannot change a projection in
-   * place: the index is deleted, then built anew from every item of the table (a backfill
-   * that reads the table and writes each entry once). While it is missing, what needs it
-   * fails (cleanup for the cleanup index). Default false: such a table is refused.
+   * `ensureTable` only: replace an index whose keys fit but whose projection is not the
+   * store's: one lacking what the store reads (0.2.2's KEYS_ONLY cleanup index), or one
+   * holding more (0.3.0's ALL correlation index, which every update pays for). DynamoDB cannot
+   * change a projection in place: the index is deleted, then built anew from every item of the
+   * table (a backfill that reads the table and writes each entry once). While it is missing,
+   * what needs it fails (cleanup for the cleanup index). Default false: a table lacking a
+   * projection is refused; one projecting more is served as it is.
    */
   readonly replaceIndexes?: boolean;
 }
@@ -141,9 +143,9 @@ const schemaOptionsProblem = (
 };
 
 /**
- * The store's table: `PK`/`SK`, the correlation index (`GSI1PK`/`GSI1SK`, all attributes,
- * so the eventual lookup is one query) and the sparse cleanup index (`GSI2PK`/`GSI2SK`,
- * with just what cleanup reads). Throws `ConfigurationError` (`options.invalid`) for a name,
+ * The store's table: `PK`/`SK`, the correlation index (`GSI1PK`/`GSI1SK`, keys only: no
+ * lookup reads it, and an update that changes no projected attribute costs the index
+ * nothing) and the sparse cleanup index (`GSI2PK`/`GSI2SK`, with just what cleanup reads). Throws `ConfigurationError` (`options.invalid`) for a name,
  * billing mode or capacity DynamoDB would refuse.
  */
 export const getTableSchema = (
@@ -171,7 +173,7 @@ export const getTableSchema = (
       {
         IndexName: indexNames.correlation,
         KeySchema: keySchema("GSI1PK", "GSI1SK"),
-        Projection: { ProjectionType: "ALL" },
+        Projection: { ProjectionType: "KEYS_ONLY" },
         ...capacity,
       },
       {
@@ -404,16 +406,30 @@ export const tableMismatch = (
   return undefined;
 };
 
-/** Indexes of the table whose keys fit but whose projection lacks what the store reads. */
-export const underProjectedIndexes = (
+const projectionText = (projection: Projection | undefined): string =>
+  [projection?.ProjectionType ?? "?", ...[...(projection?.NonKeyAttributes ?? [])].sort()].join(" ");
+
+/**
+ * Indexes of the table whose keys fit but whose projection is not the store's: one that lacks
+ * what the store reads, or one that holds more than it needs (0.3.0's `ALL` correlation
+ * index), which every write of a projected attribute pays for.
+ */
+export const mismatchedProjections = (
   table: TableDescription,
   schema: TableSchema,
-): Array<{ readonly indexName: string; readonly missing: string[] }> =>
+): Array<{ readonly indexName: string; readonly reason: string }> =>
   (schema.GlobalSecondaryIndexes ?? []).flatMap((wanted) => {
     const found = table.GlobalSecondaryIndexes?.find((i) => i.IndexName === wanted.IndexName);
-    const missing =
-      found === undefined ? [] : missingProjection(found.Projection, wanted.Projection);
-    return missing.length === 0 ? [] : [{ indexName: wanted.IndexName!, missing }];
+    if (found === undefined) return [];
+    const missing = missingProjection(found.Projection, wanted.Projection);
+    if (missing.length > 0) {
+      return [{ indexName: wanted.IndexName!, reason: `it did not project ${missing.join(", ")}` }];
+    }
+    const had = projectionText(found.Projection);
+    const wants = projectionText(wanted.Projection);
+    return had === wants
+      ? []
+      : [{ indexName: wanted.IndexName!, reason: `it projected ${had}, more than ${wants}` }];
   });
 
 /** Throws `ConfigurationError` (`table.invalid`) when the table cannot serve the store. */
@@ -472,9 +488,8 @@ export const ensureTable = async (
     refuseMismatch(table, schema, { projections: !replace });
     await wait();
     if (replace) {
-      for (const { indexName, missing } of underProjectedIndexes(table, schema)) {
+      for (const { indexName, reason } of mismatchedProjections(table, schema)) {
         if (await deleteIndex(client, tableName, indexName, wait)) {
-          const reason = `it did not project ${missing.join(", ")}`;
           changes.push({ kind: "deletedIndex", indexName, reason });
         }
       }

@@ -113,7 +113,7 @@ describe("table", () => {
     expect(text.stdout).toMatch(/^status +ACTIVE$/m);
     expect(text.stdout).toMatch(/^key schema +PK \(HASH\), SK \(RANGE\)$/m);
     expect(text.stdout).toMatch(
-      /^ +GSI1 +ACTIVE +GSI1PK \(HASH\), GSI1SK \(RANGE\); projection ALL$/m,
+      /^ +GSI1 +ACTIVE +GSI1PK \(HASH\), GSI1SK \(RANGE\); projection KEYS_ONLY$/m,
     );
     expect(text.stdout).toMatch(
       /^ +GSI2 +ACTIVE +GSI2PK \(HASH\), GSI2SK \(RANGE\); projection INCLUDE/m,
@@ -133,7 +133,7 @@ describe("table", () => {
         { attributeName: "SK", keyType: "RANGE" },
       ],
       indexes: [
-        { indexName: "GSI1", status: "ACTIVE", projection: "ALL" },
+        { indexName: "GSI1", status: "ACTIVE", projection: "KEYS_ONLY" },
         {
           indexName: "GSI2",
           status: "ACTIVE",

@@ -39,8 +39,11 @@ it("createTable(client, getTableSchema(name)) creates the table the store needs"
   expect(await ensureTable(client, { tableName })).toEqual([]);
 });
 
-/** The table 0.2.2's `createTable` makes: provisioned 5/5, cleanup index KEYS_ONLY. */
-const legacyTable = async (tableName: string) => {
+/**
+ * The table 0.2.2's `createTable` makes (provisioned 5/5, correlation index ALL, cleanup
+ * index KEYS_ONLY), or with `keepCleanupIndex` the one 0.3.0 made (cleanup index INCLUDE).
+ */
+const legacyTable = async (tableName: string, keepCleanupIndex = false) => {
   const schema = getTableSchema(tableName, {
     billingMode: "PROVISIONED",
     provisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 },
@@ -50,7 +53,9 @@ const legacyTable = async (tableName: string) => {
       ...schema,
       GlobalSecondaryIndexes: schema.GlobalSecondaryIndexes!.map((index) =>
         index.IndexName === "GSI2"
-          ? { ...index, Projection: { ProjectionType: "KEYS_ONLY" } }
+          ? keepCleanupIndex
+            ? index
+            : { ...index, Projection: { ProjectionType: "KEYS_ONLY" } }
           : { ...index, Projection: { ProjectionType: "ALL" } },
       ),
     }),
@@ -58,7 +63,7 @@ const legacyTable = async (tableName: string) => {
   await waitForTable(client, tableName);
 };
 
-it("a KEYS_ONLY cleanup index is refused by ensureTable and by cleanup, then replaced when asked", async () => {
+it("0.2.2's indexes: a KEYS_ONLY cleanup index is refused by ensureTable and by cleanup; both indexes replaced when asked", async () => {
   const tableName = freshName("keys-only");
   await legacyTable(tableName);
   const store = createDynamoDBSagaStore<OrderState>({
@@ -87,9 +92,15 @@ it("a KEYS_ONLY cleanup index is refused by ensureTable and by cleanup, then rep
   expect(await ensureTable(client, { tableName, replaceIndexes: true })).toEqual([
     {
       kind: "deletedIndex",
+      indexName: "GSI1",
+      reason: "it projected ALL, more than KEYS_ONLY",
+    },
+    {
+      kind: "deletedIndex",
       indexName: "GSI2",
       reason: "it did not project sagaId, correlationId, completedAt",
     },
+    { kind: "createdIndex", indexName: "GSI1" },
     { kind: "createdIndex", indexName: "GSI2" },
   ]);
   const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
@@ -102,4 +113,14 @@ it("a KEYS_ONLY cleanup index is refused by ensureTable and by cleanup, then rep
   expect(await ensureTable(client, { tableName })).toEqual([]);
   // The rebuilt index holds the saga completed before the replacement.
   expect(await store.deleteCompletedBefore("OrderSaga", new Date())).toBe(1);
+});
+
+it("0.3.0's correlation index (ALL) is served as it is, and replaced only when asked", async () => {
+  const tableName = freshName("over");
+  await legacyTable(tableName, true);
+  expect(await ensureTable(client, { tableName })).toEqual([]);
+  expect(await ensureTable(client, { tableName, replaceIndexes: true })).toEqual([
+    { kind: "deletedIndex", indexName: "GSI1", reason: "it projected ALL, more than KEYS_ONLY" },
+    { kind: "createdIndex", indexName: "GSI1" },
+  ]);
 });

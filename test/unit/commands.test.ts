@@ -19,7 +19,6 @@ import {
   INSERT_ACTIONS,
   insertInput,
   MAX_BATCH_STATEMENTS,
-  queryCorrelationIndexInput,
   updateInput,
   type TableNames,
 } from "../../src/commands";
@@ -106,14 +105,8 @@ describe("reads", () => {
     });
   });
 
-  it("queryCorrelationIndexInput queries GSI1 for one item", () => {
-    expect(queryCorrelationIndexInput(TABLE, NAME, CORRELATION_ID)).toEqual({
-      TableName: "sagas",
-      IndexName: "ByCorrelation",
-      KeyConditionExpression: "GSI1PK = :pk AND GSI1SK = :sk",
-      ExpressionAttributeValues: { ":pk": "SAGA#OrderSaga", ":sk": "CORR#order-42" },
-      Limit: 1,
-    });
+  it("getCorrelationInput reads eventually when asked (the eventual lookup)", () => {
+    expect(getCorrelationInput(TABLE, NAME, CORRELATION_ID, false).ConsistentRead).toBe(false);
   });
 
   it("getCorrelationIdOfSagaInput reads only the correlation id of a saga, strongly", () => {
@@ -638,7 +631,7 @@ describe("getTableSchema", () => {
         {
           IndexName: "GSI1",
           KeySchema: keySchema("GSI1PK", "GSI1SK"),
-          Projection: { ProjectionType: "ALL" },
+          Projection: { ProjectionType: "KEYS_ONLY" },
         },
         {
           IndexName: "GSI2",

@@ -208,69 +208,52 @@ describe("getByCorrelationId", () => {
     expect(calls.map((c) => c.constructor.name)).toEqual(["GetCommand", "QueryCommand"]);
   });
 
-  it("eventual: one QueryCommand on GSI1", async () => {
+  it("eventual: reads the correlation item, then the saga, both eventually (half the RCU)", async () => {
     const state = makeState();
-    const { send, calls } = scriptedSend({ Items: [storedItem(state)] });
+    const { send, calls } = scriptedSend(
+      { Item: { sagaId: SAGA_ID } },
+      { Item: storedItem(state) },
+    );
     const got = await makeStore(send, { consistency: "eventual" }).getByCorrelationId(
       NAME,
       CORRELATION_ID,
     );
-
     expect(got).toEqual(state);
-    expect(calls).toHaveLength(1);
-    expect(calls[0]).toBeInstanceOf(QueryCommand);
+    expect(calls.map((c) => c.constructor.name)).toEqual(["GetCommand", "GetCommand"]);
     expect(calls[0]!.input).toEqual({
       TableName: "sagas",
-      IndexName: "GSI1",
-      KeyConditionExpression: "GSI1PK = :pk AND GSI1SK = :sk",
-      ExpressionAttributeValues: { ":pk": "SAGA#OrderSaga", ":sk": "CORR#order-42" },
-      Limit: 1,
+      Key: { PK: "SAGA#OrderSaga", SK: "CORR#order-42" },
+      ConsistentRead: false,
+      ProjectionExpression: "sagaId",
     });
+    expect((calls[1] as GetCommand).input.ConsistentRead).toBe(false);
   });
 
-  it("eventual: uses a custom correlation index name", async () => {
-    const { send, calls } = scriptedSend({ Items: [] }, {}, { Items: [] });
-    await makeStore(send, {
-      consistency: "eventual",
-      correlationIndexName: "ByCorrelation",
-    }).getByCorrelationId(NAME, CORRELATION_ID);
-    expect((calls[0] as QueryCommand).input.IndexName).toBe("ByCorrelation");
-  });
-
-  it("eventual: a miss of the index is confirmed by the consistent path before null", async () => {
-    const { send, calls } = scriptedSend({ Items: [] }, {}, { Items: [] });
+  it("eventual: a miss is confirmed by the consistent path before null", async () => {
+    const { send, calls } = scriptedSend({}, {}, { Items: [] });
     const store = makeStore(send, { consistency: "eventual" });
     expect(await store.getByCorrelationId(NAME, CORRELATION_ID)).toBeNull();
     expect(calls.map((c) => c.constructor.name)).toEqual([
-      "QueryCommand",
+      "GetCommand",
       "GetCommand",
       "QueryCommand",
     ]);
-    expect(calls[1]!.input).toEqual({
-      TableName: "sagas",
-      Key: { PK: "SAGA#OrderSaga", SK: "CORR#order-42" },
-      ConsistentRead: true,
-      ProjectionExpression: "sagaId",
-    });
+    expect((calls[0] as GetCommand).input.ConsistentRead).toBe(false);
+    expect((calls[1] as GetCommand).input.ConsistentRead).toBe(true);
   });
 
-  // The index lags its table (DynamoDB propagates to a GSI asynchronously): saga-bus drops a
-  // non-start message when no saga is found, so a lagging index must not answer "none".
-  it("eventual: a saga the lagging index does not show yet is found through the table", async () => {
+  // Eventually consistent reads lag writes: saga-bus drops a non-start message when no saga
+  // is found, so a lagging read must not answer "none".
+  it("eventual: a saga the eventual reads do not show yet is found through the consistent path", async () => {
     const state = makeState();
     const { send, calls } = scriptedSend(
-      { Items: [] },
+      {},
       { Item: { sagaId: SAGA_ID } },
       { Item: storedItem(state) },
     );
     const store = makeStore(send, { consistency: "eventual" });
     expect(await store.getByCorrelationId(NAME, CORRELATION_ID)).toEqual(state);
-    expect(calls.map((c) => c.constructor.name)).toEqual([
-      "QueryCommand",
-      "GetCommand",
-      "GetCommand",
-    ]);
-    expect((calls[2] as GetCommand).input.ConsistentRead).toBe(true);
+    expect(calls.map((c) => (c as GetCommand).input.ConsistentRead)).toEqual([false, true, true]);
   });
 });
 
@@ -1636,17 +1619,11 @@ describe("DynamoDBSagaStore (class)", () => {
     expect(client.calls[0]!.input).toMatchObject({ TableName: "sagas", ConsistentRead: true });
   });
 
-  it("passes options through (eventual consistency, index name)", async () => {
+  it("passes options through (eventual consistency)", async () => {
     const client = new FakeClient(() => ({ Items: [] }));
-    const store = new DynamoDBSagaStore({
-      client,
-      tableName: "sagas",
-      consistency: "eventual",
-      correlationIndexName: "ByCorrelation",
-    });
+    const store = new DynamoDBSagaStore({ client, tableName: "sagas", consistency: "eventual" });
     expect(await store.getByCorrelationId(NAME, CORRELATION_ID)).toBeNull();
-    expect(client.calls[0]).toBeInstanceOf(QueryCommand);
-    expect((client.calls[0] as QueryCommand).input.IndexName).toBe("ByCorrelation");
+    expect((client.calls[0] as GetCommand).input.ConsistentRead).toBe(false);
   });
 
   it("writes like the functional store: insert, update, delete", async () => {
