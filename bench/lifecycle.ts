@@ -43,13 +43,17 @@ const sized = (kib: number, id: string): SagaState & { readonly padding: string 
   const base = { ...orderState(id), padding: "" };
   const itemOf = (state: SagaState) =>
     itemSize(
-      insertInput(TABLE_NAMES, "Lifecycle", id, encodeState(state, {}, undefined)).TransactItems![0]!
-        .Put!.Item!,
+      insertInput(TABLE_NAMES, "Lifecycle", id, encodeState(state, {}, undefined))
+        .TransactItems![0]!.Put!.Item!,
     );
   return { ...base, padding: "x".repeat(Math.max(0, kib * 1024 - 192 - itemOf(base))) };
 };
 
-const TABLE_NAMES = { tableName: "lifecycle-bench", correlationIndexName: "GSI1", cleanupIndexName: "GSI2" };
+const TABLE_NAMES = {
+  tableName: "lifecycle-bench",
+  correlationIndexName: "GSI1",
+  cleanupIndexName: "GSI2",
+};
 
 /** Runs one lifecycle per size and mode on a fresh table at `endpoint`. */
 export const runLifecycleBenchmark = async (
@@ -63,7 +67,11 @@ export const runLifecycleBenchmark = async (
     await createTable(client, { tableName });
     const metered = meterSend(sendVia(DynamoDBDocumentClient.from(client)));
     for (const consistency of ["strong", "eventual"] as const) {
-      const store = createDynamoDBSagaStore<SagaState>({ send: metered.send, tableName, consistency });
+      const store = createDynamoDBSagaStore<SagaState>({
+        send: metered.send,
+        tableName,
+        consistency,
+      });
       for (const kib of sizes) {
         const id = `lifecycle-${consistency}-${kib}`;
         let state: SagaState = sized(kib, id);

@@ -103,8 +103,7 @@ const coreLikelyPresent = (): boolean => {
   if (process.env.LAMBDA_TASK_ROOT !== undefined) return true;
   try {
     const manifest = JSON.parse(readFileSync(join(process.cwd(), "package.json"), "utf8")) as
-      | Record<string, Record<string, unknown> | undefined>
-      | undefined;
+      Record<string, Record<string, unknown> | undefined> | undefined;
     return ["dependencies", "devDependencies", "peerDependencies"].some(
       (field) => manifest?.[field]?.[CORE_MODULE] !== undefined,
     );

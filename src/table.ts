@@ -407,7 +407,9 @@ export const tableMismatch = (
 };
 
 const projectionText = (projection: Projection | undefined): string =>
-  [projection?.ProjectionType ?? "?", ...[...(projection?.NonKeyAttributes ?? [])].sort()].join(" ");
+  [projection?.ProjectionType ?? "?", ...[...(projection?.NonKeyAttributes ?? [])].sort()].join(
+    " ",
+  );
 
 /**
  * Indexes of the table whose keys fit but whose projection is not the store's: one that lacks
