@@ -137,7 +137,7 @@ const executeAll = async (
       );
     }
     if (attempt > 0) await backoff(attempt);
-    const out = await ctx.perform(build(pending), "deleteCompletedBefore", { sagaName });
+    const out = await ctx.perform({ operation: "deleteCompletedBefore", sagaName }, build(pending));
     const responses = out.Responses ?? [];
     const retry: CleanupVictim[] = [];
     pending.forEach((victim, i) => {
@@ -212,11 +212,10 @@ export const deleteCompletedBefore = async (
       if (stopped) return;
       const page = await limit(() =>
         ctx.perform(
+          { operation: "deleteCompletedBefore", sagaName },
           new ScanCommand(
             cleanupScanInput(ctx.table, sagaName, before, { index, total: segments }, startKey),
           ),
-          "deleteCompletedBefore",
-          { sagaName },
           (error) => E.left(isUnprojected(error) ? unprojectedIndex(ctx.table, sagaName) : error),
         ),
       );

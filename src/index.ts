@@ -18,10 +18,15 @@ export {
 } from "./store.js";
 export {
   sendVia,
+  type CommandName,
   type DocumentClientLike,
   type OutputOf,
   type Perform,
   type Recover,
+  type RequestContext,
+  type RequestEnd,
+  type RequestObserver,
+  type RequestStart,
   type Send,
   type StoreCommand,
 } from "./request.js";
@@ -98,7 +103,14 @@ export {
   type StandardSchemaResult,
   type StateValidator,
 } from "./validation.js";
-export { meterSend, type Meter, type MeteredSend } from "./metering.js";
+export {
+  createRequestMeter,
+  meterSend,
+  type Meter,
+  type MeterEntry,
+  type MeteredSend,
+  type RequestMeter,
+} from "./metering.js";
 export {
   migrateTable,
   MIGRATE_MAX_ATTEMPTS,

@@ -164,7 +164,7 @@ const attempt = <C extends GetCommand | ScanCommand | TransactWriteCommand>(
   command: C,
   init: SagaStoreErrorInit,
 ): Promise<OutputOf<C> | Refusal> =>
-  ctx.perform<C, Refusal>(command, OPERATION, init, (error) => {
+  ctx.perform<C, Refusal>({ ...init, operation: OPERATION }, command, (error) => {
     const reasons = cancellationReasons(error);
     if (reasons?.some((reason) => reason.Code === "ConditionalCheckFailed")) {
       return E.right(new Refusal("cancelled", error, reasons));

@@ -47,13 +47,19 @@ import {
   cancellationReasons,
   isConditionalCheckFailure,
   isItemTooLarge,
-  toStoreError,
 } from "./failures.js";
 import { assertKeyParts, sagaKey } from "./keys.js";
 import { decodeSagaItem, encodeState, type EncodedState } from "./marshal.js";
 import { isStateValidator, validateWith, type StateValidator } from "./validation.js";
-import { performer, type Perform, type Send } from "./request.js";
-import { ensureTable, type CreateTableOptions, type TableClient } from "./table.js";
+import { ensuringTable } from "./ensure-gate.js";
+import {
+  performer,
+  type Perform,
+  type RequestContext,
+  type RequestObserver,
+  type Send,
+} from "./request.js";
+import type { CreateTableOptions, TableClient } from "./table.js";
 import { itemSize, MAX_ITEM_BYTES } from "./size.js";
 
 /** How reads see writes. */
@@ -97,6 +103,11 @@ export interface DynamoDBSagaStoreDeps<TState extends SagaState = SagaState> {
    * this package's look-alikes when core cannot be loaded.
    */
   readonly retryableErrors?: RetryableErrorsOption;
+  /**
+   * Sees every request with its context (operation, saga name, id, correlation id):
+   * metrics, tracing, logs. See `createRequestMeter` and docs/operations.md.
+   */
+  readonly onRequest?: RequestObserver;
 }
 
 /** What the store needs to run `ensureTable` itself. */
@@ -197,6 +208,12 @@ const updatedItemLowerBound = (
   ...updatedAttributes(sagaName, encoded, { writeId }),
 });
 
+/** The `ensureTable` options of the store's opt-in ensure step. */
+const tableOptionsOf = (
+  { client: _client, ...options }: EnsureTableDeps,
+  table: TableNames,
+): CreateTableOptions => ({ ...options, ...table });
+
 /** Builds the store from its dependencies. */
 export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
   deps: DynamoDBSagaStoreDeps<TState>,
@@ -233,26 +250,14 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       "retryableErrors must hold two classes: { ConcurrencyError, TransientError }",
     );
   }
-  const performNow = performer(deps.send, classes);
-  let ensuring: Promise<unknown> | undefined;
+  const observer = deps.onRequest;
+  const direct = performer(deps.send, { classes, observer });
   const ensured = deps.ensureTable;
-  // Every request goes through `perform`, so this is the one place that waits for the table.
+  // Every request goes through `perform`, so the ensure step is a decorator of it.
   const perform: Perform =
     ensured === undefined
-      ? performNow
-      : ((async (command, operation, init, recover) => {
-          const { client, ...tableOptions } = ensured;
-          ensuring ??= ensureTable(client, { ...tableOptions, ...table }).catch(
-            async (error: unknown) => {
-              ensuring = undefined;
-              // The ensure step is part of the operation: its failures are typed like the
-              // operation's own (a throttled DescribeTable is a TransientError, not raw).
-              throw toStoreError(error, "ensureTable", init, await classes);
-            },
-          );
-          await ensuring;
-          return performNow(command, operation, init, recover);
-        }) as Perform);
+      ? direct
+      : ensuringTable(direct, ensured.client, tableOptionsOf(ensured, table), classes, observer);
   const writeOptions = { ttlSeconds: completedSagaTtlSeconds };
 
   /** The application's check of a state it is about to write: InvalidStateError if refused. */
@@ -276,22 +281,23 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     });
   };
 
-  const readSaga = async (sagaName: string, sagaId: string, consistentRead: boolean) => {
-    const init = { sagaName, sagaId };
+  const readSaga = async (
+    context: RequestContext & { readonly sagaName: string },
+    sagaId: string,
+    consistentRead: boolean,
+  ) => {
     const out = await perform(
-      new GetCommand(getSagaInput(table, sagaName, sagaId, consistentRead)),
-      "getById",
-      init,
+      { ...context, sagaId },
+      new GetCommand(getSagaInput(table, context.sagaName, sagaId, consistentRead)),
     );
-    return out.Item === undefined ? null : decodeChecked(out.Item, init);
+    return out.Item === undefined ? null : decodeChecked(out.Item, { ...context, sagaId });
   };
 
   /** Whether a saga item exists (a consistent read of its key; nothing is decoded). */
   const sagaExists = async (sagaName: string, sagaId: string): Promise<boolean> => {
     const out = await perform(
+      { operation: "insert", sagaName, sagaId },
       new GetCommand(getCorrelationIdOfSagaInput(table, sagaName, sagaId)),
-      "insert",
-      { sagaName, sagaId },
     );
     return out.Item !== undefined;
   };
@@ -306,9 +312,8 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
   const assertNoLegacySagas = async (sagaName: string, init: SagaStoreErrorInit) => {
     if (migrated.has(sagaName)) return;
     const out = await perform(
+      { ...init, operation: "legacyCheck" },
       new QueryCommand(legacyPartitionProbeInput(table, sagaName)),
-      "legacyCheck",
-      init,
     );
     if ((out.Items?.length ?? 0) > 0) throw new UnmigratedTableError(table.tableName, init);
     migrated.add(sagaName);
@@ -327,7 +332,11 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
   const getById = async (sagaName: string, sagaId: string): Promise<TState | null> => {
     const init = { sagaName, sagaId };
     assertKeyParts({ sagaName, sagaId }, init);
-    return unlessLegacy(await readSaga(sagaName, sagaId, consistency === "strong"), sagaName, init);
+    return unlessLegacy(
+      await readSaga({ operation: "getById", sagaName }, sagaId, consistency === "strong"),
+      sagaName,
+      init,
+    );
   };
 
   const getByCorrelationId = async (
@@ -338,12 +347,17 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     assertKeyParts({ sagaName, correlationId }, init);
     const lookup = async (consistentRead: boolean): Promise<TState | null> => {
       const reservation = await perform(
+        { ...init, operation: "getByCorrelationId" },
         new GetCommand(getCorrelationInput(table, sagaName, correlationId, consistentRead)),
-        "getByCorrelationId",
-        init,
       );
       const sagaId = attribute(reservation.Item, "sagaId");
-      return typeof sagaId === "string" ? readSaga(sagaName, sagaId, consistentRead) : null;
+      return typeof sagaId === "string"
+        ? readSaga(
+            { operation: "getByCorrelationId", sagaName, correlationId },
+            sagaId,
+            consistentRead,
+          )
+        : null;
     };
     if (consistency === "eventual") {
       const found = await lookup(false);
@@ -367,6 +381,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     /** Sends one insert; on a lost race, answers the saga id that holds the correlation id. */
     const attempt = (orphanedBy?: string) =>
       perform(
+        { ...init, operation: "insert" },
         new TransactWriteCommand(
           orphanedBy === undefined
             ? first
@@ -375,8 +390,6 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
                 orphanedBy,
               }),
         ),
-        "insert",
-        init,
         (error) => {
           const reasons = cancellationReasons(error);
           if (reasons?.[INSERT_ACTIONS.saga]?.Code === "ConditionalCheckFailed") {
@@ -435,7 +448,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     // The update does not know the correlation attributes its item keeps: refuse here only
     // what is too large even without them; DynamoDB judges the whole item (atomically).
     assertFits(updatedItemLowerBound(table, sagaName, encoded, writeId), init);
-    await perform(new UpdateCommand(input), "update", init, (error, classes) => {
+    await perform({ ...init, operation: "update" }, new UpdateCommand(input), (error, classes) => {
       if (isItemTooLarge(error)) {
         // Over the limit only with the correlation attributes the item keeps; DynamoDB
         // refused the whole update, so nothing was written.
@@ -461,16 +474,14 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     const init = { sagaName, sagaId };
     assertKeyParts({ sagaName, sagaId }, init);
     const found = await perform(
+      { ...init, operation: "delete" },
       new GetCommand(getCorrelationIdOfSagaInput(table, sagaName, sagaId)),
-      "delete",
-      init,
     );
     const correlationId = attribute(found.Item, "correlationId");
     if (typeof correlationId !== "string") return; // already gone: delete is idempotent
     await perform(
+      { operation: "delete", ...init, correlationId },
       new TransactWriteCommand(deleteInput(table, sagaName, sagaId, correlationId)),
-      "delete",
-      { ...init, correlationId },
       (error) =>
         // Deleted by someone else between the read and the transaction.
         cancellationReasons(error)?.[0]?.Code === "ConditionalCheckFailed"
@@ -497,6 +508,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     }
     const startSortKey = startKey === undefined ? undefined : decodeCursor(startKey);
     const out = await perform(
+      { ...init, operation: "findByName" },
       new QueryCommand(
         findByNameInput(
           table,
@@ -505,8 +517,6 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
           consistency === "strong",
         ),
       ),
-      "findByName",
-      init,
     );
     const items = await Promise.all((out.Items ?? []).map((item) => decodeChecked(item, init)));
     const last = attribute(out.LastEvaluatedKey, "SK");
