@@ -1,10 +1,12 @@
 /** The clients and the store a command works with, built from the global options. */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DEFAULT_INDEX_NAMES, type TableNames } from "../commands.js";
 import type { SagaState } from "../contract.js";
+import { ConcurrencyError, TransientError } from "../core-link.js";
 import { sendVia } from "../request.js";
 import { createDynamoDBSagaStore, type DynamoDBSagaStoreFunctions } from "../store.js";
+import { RegionalFailure, UsageError } from "./errors.js";
 import type { GlobalOptions } from "./options.js";
 
 /** What a command that talks to DynamoDB gets. */
@@ -17,6 +19,8 @@ export interface Connection {
   readonly store: DynamoDBSagaStoreFunctions<SagaState>;
   /** Table and index names, defaults filled in. */
   readonly names: TableNames;
+  /** The region the client talks to: `--region`, or the one the SDK resolved. */
+  readonly region: string;
 }
 
 /** Table and index names of the options, with the store's default index names. */
@@ -27,22 +31,58 @@ export const tableNames = (options: GlobalOptions): TableNames => ({
 });
 
 /**
- * Builds `DynamoDBClient({ region, endpoint })`, its document client and the store, runs
- * `use` with them, and destroys the client afterwards (so no socket keeps the process alive).
+ * The client configuration of the options: only what the command line says. The SDK
+ * resolves the rest as for any AWS tool: the region from `AWS_REGION`, then from the
+ * profile's `region`; credentials from the environment, the profile, SSO or a role.
+ */
+export const clientConfig = (options: GlobalOptions): DynamoDBClientConfig => ({
+  ...(options.region === undefined ? {} : { region: options.region }),
+  ...(options.profile === undefined ? {} : { profile: options.profile }),
+  ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+});
+
+/**
+ * The region the client will use. Resolved before the first request, so that a missing one
+ * is a usage error naming where to set it, not the SDK's bare "Region is missing".
+ */
+const resolveRegion = async (client: DynamoDBClient, options: GlobalOptions): Promise<string> => {
+  try {
+    return await client.config.region();
+  } catch (error) {
+    if (!(error instanceof Error) || !/region is missing/i.test(error.message)) throw error;
+    const profile = options.profile ?? process.env.AWS_PROFILE ?? "default";
+    throw new UsageError(
+      `no AWS region: pass --region, set AWS_REGION, or set region in profile ${JSON.stringify(profile)} of ~/.aws/config`,
+    );
+  }
+};
+
+/**
+ * Builds a `DynamoDBClient` from the options (see `clientConfig`), its document client and
+ * the store, runs `use` with them, and destroys the client afterwards (so no socket keeps
+ * the process alive). A failure of `use` comes out as a `RegionalFailure`.
  */
 export const withConnection = async <T>(
   options: GlobalOptions,
   use: (connection: Connection) => Promise<T>,
 ): Promise<T> => {
-  const client = new DynamoDBClient({
-    region: options.region,
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-  });
+  const client = new DynamoDBClient(clientConfig(options));
   try {
+    const region = await resolveRegion(client, options);
     const docClient = DynamoDBDocumentClient.from(client);
     const names = tableNames(options);
-    const store = createDynamoDBSagaStore({ send: sendVia(docClient), ...names });
-    return await use({ client, docClient, store, names });
+    const store = createDynamoDBSagaStore({
+      send: sendVia(docClient),
+      ...names,
+      // The tool runs no saga-bus handler, so nothing retries by class: the package's own
+      // classes do, and looking for core would only warn about bundles on stderr.
+      retryableErrors: { ConcurrencyError, TransientError },
+    });
+    try {
+      return await use({ client, docClient, store, names, region });
+    } catch (error) {
+      throw new RegionalFailure(region, error);
+    }
   } finally {
     client.destroy();
   }

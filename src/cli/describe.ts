@@ -35,6 +35,8 @@ export interface IndexReport {
 /** What `table describe` reports. */
 export interface TableReport {
   readonly tableName: string;
+  /** The region asked (`--region`, or the one the SDK resolved); absent when not known. */
+  readonly region?: string;
   /** `CREATING`, `ACTIVE`, `UPDATING`, `DELETING`, … */
   readonly status: string;
   /** `PAY_PER_REQUEST` or `PROVISIONED`. */
@@ -82,17 +84,22 @@ const storeProblems = (table: TableDescription, schema: TableSchema): string[] =
   return problems;
 };
 
-/** Builds the report from DynamoDB's answers; `schema` is the table the store expects. */
+/**
+ * Builds the report from DynamoDB's answers; `schema` is the table the store expects,
+ * `region` the one the client talked to.
+ */
 export const tableReport = (
   table: TableDescription,
   ttl: TimeToLiveDescription | undefined,
   schema: TableSchema,
+  region?: string,
 ): TableReport => {
   const billingMode = table.BillingModeSummary?.BillingMode ?? "PROVISIONED";
   const throughput = table.ProvisionedThroughput;
   const problems = storeProblems(table, schema);
   return {
     tableName: table.TableName ?? schema.TableName,
+    ...(region === undefined ? {} : { region }),
     status: table.TableStatus ?? "?",
     billingMode,
     ...(billingMode === "PROVISIONED" && throughput !== undefined
@@ -123,17 +130,21 @@ export const tableReport = (
   };
 };
 
-/** Asks DynamoDB about the table (DescribeTable, DescribeTimeToLive) and builds the report. */
+/**
+ * Asks DynamoDB about the table (DescribeTable, DescribeTimeToLive) and builds the report;
+ * `region` is the one `client` talks to, for the report to name.
+ */
 export const describeTable = async (
   client: DynamoDBClient,
   schema: TableSchema,
+  region?: string,
 ): Promise<TableReport> => {
   const { Table } = await client.send(new DescribeTableCommand({ TableName: schema.TableName }));
   const { TimeToLiveDescription } = await client.send(
     new DescribeTimeToLiveCommand({ TableName: schema.TableName }),
   );
   if (Table === undefined) throw new Error(`DescribeTable returned no table ${schema.TableName}`);
-  return tableReport(Table, TimeToLiveDescription, schema);
+  return tableReport(Table, TimeToLiveDescription, schema, region);
 };
 
 const keyText = (schema: readonly KeyReport[]): string =>
@@ -143,6 +154,7 @@ const keyText = (schema: readonly KeyReport[]): string =>
 export const reportText = (report: TableReport): string => {
   const rows: Array<[string, string]> = [
     ["table", report.tableName],
+    ...(report.region === undefined ? [] : [["region", report.region] as [string, string]]),
     ["status", report.status],
     [
       "billing",

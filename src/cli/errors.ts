@@ -12,8 +12,13 @@ export const ExitCode = {
   ok: 0,
   /** The command failed: AWS refused, the store raised an error, the saga was not found. */
   failure: 1,
-  /** The command line was wrong: unknown command or option, bad value, missing option. */
+  /**
+   * The command line was wrong: unknown command or option, bad value, missing option, no
+   * region to be found.
+   */
   usage: 2,
+  /** `table describe`: the table exists but the store cannot use it as it is. */
+  notReady: 3,
 } as const;
 
 /** One of the `ExitCode` values. */
@@ -37,6 +42,24 @@ export class UsageError extends CliError {
     this.name = "UsageError";
   }
 }
+
+/**
+ * A failure of a command that had a client for `region` (the one the SDK resolved), so that
+ * the error line can name the region of an endpoint that could not be reached.
+ */
+export class RegionalFailure extends Error {
+  readonly region: string;
+
+  constructor(region: string, cause: unknown) {
+    super(`failed in region ${region}`, { cause });
+    this.name = "RegionalFailure";
+    this.region = region;
+  }
+}
+
+/** The failure itself, without a `RegionalFailure` around it. */
+const unwrap = (error: unknown): unknown =>
+  error instanceof RegionalFailure ? error.cause : error;
 
 interface ErrorShape {
   readonly name?: unknown;
@@ -86,15 +109,17 @@ export interface ErrorContext {
   readonly tableName?: string;
   /** The endpoint it talked to (`--endpoint`); printed without its user name and password. */
   readonly endpoint?: string;
-  /** The region it talked to (`--region`). */
+  /** The region it talked to: `--region`, or the one the SDK resolved. */
   readonly region?: string;
 }
 
 /**
  * The exit code of a failure: a `CliError`'s own, `ExitCode.failure` for everything else.
  */
-export const exitCodeOf = (error: unknown): ExitCode =>
-  error instanceof CliError ? error.exitCode : ExitCode.failure;
+export const exitCodeOf = (error: unknown): ExitCode => {
+  const failure = unwrap(error);
+  return failure instanceof CliError ? failure.exitCode : ExitCode.failure;
+};
 
 /**
  * One line that says what went wrong, without a stack trace: a missing table, an
@@ -102,6 +127,9 @@ export const exitCodeOf = (error: unknown): ExitCode =>
  * message and adds its `code`, an AWS error its name.
  */
 export const errorLine = (error: unknown, context: ErrorContext = {}): string => {
+  if (error instanceof RegionalFailure) {
+    return errorLine(error.cause, { ...context, region: error.region });
+  }
   // The store wraps AWS errors (DynamoDBRequestError, TransientError): look at the cause too.
   const inner = shape(error).cause;
   const cause = [error, inner].find((e) => isTableNotFound(e) || isNetworkFailure(e)) ?? error;
@@ -118,7 +146,7 @@ export const errorLine = (error: unknown, context: ErrorContext = {}): string =>
   }
   if (shape(cause).name === "CredentialsProviderError") {
     return oneLine(
-      `${plain(cause)}: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (DynamoDB Local accepts any)`,
+      `${plain(cause)}: pass --profile or set AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (DynamoDB Local accepts any)`,
     );
   }
   if (error instanceof SagaStoreError) return oneLine(`${error.message} [${error.code}]`);
@@ -129,7 +157,7 @@ export const errorLine = (error: unknown, context: ErrorContext = {}): string =>
 export const debugDetails = (error: unknown): string => {
   const parts: string[] = [];
   const seen = new Set<unknown>();
-  for (let current = error; current !== undefined && !seen.has(current);) {
+  for (let current = unwrap(error); current !== undefined && !seen.has(current);) {
     seen.add(current);
     const stack = current instanceof Error ? current.stack : undefined;
     parts.push((parts.length === 0 ? "" : "caused by: ") + (stack ?? String(current)));

@@ -19,3 +19,6 @@ export const processIO = (): CliIO => ({
   stderr: (text) => void process.stderr.write(text),
   ...(process.stderr.isTTY ? { progressStream: process.stderr } : {}),
 });
+
+/** `value` as the one JSON document a command prints with `--json` (indented, newline-ended). */
+export const jsonText = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;

@@ -2,7 +2,7 @@
  * Strict parsers of option values (commander calls them; a bad value is a usage error,
  * exit code 2) and the global options every command shares.
  */
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { DYNAMODB_NAME } from "../commands.js";
 import type { ProvisionedThroughput } from "../table.js";
 import { UsageError } from "./errors.js";
@@ -51,12 +51,22 @@ export const parseProvisioned = (text: string): ProvisionedThroughput => {
   return { ReadCapacityUnits: Number(match[1]), WriteCapacityUnits: Number(match[2]) };
 };
 
+/** `--json`, which every command that prints a result takes; `description` for its help. */
+export const jsonOption = (
+  description = "print the result as one JSON document on stdout",
+): Option => new Option("--json", description);
+
 /** The options every command takes, as commander parsed them. */
 export interface GlobalOptions {
   /** Table name. */
   readonly table: string;
-  /** AWS region. */
-  readonly region: string;
+  /**
+   * AWS region (`--region`). Absent: the SDK resolves it (`AWS_REGION`, then the profile's
+   * `region` in ~/.aws/config).
+   */
+  readonly region?: string;
+  /** Profile of ~/.aws/config and ~/.aws/credentials (`--profile`); else `AWS_PROFILE`, `default`. */
+  readonly profile?: string;
   /** Endpoint URL (DynamoDB Local, a VPC endpoint); the region's default when absent. */
   readonly endpoint?: string;
   /** Correlation GSI name; the store's default when absent. */
@@ -84,7 +94,10 @@ export const checkGlobalOptions = (options: GlobalOptions): void => {
       );
     }
   }
-  if (!/^[a-z0-9-]+$/.test(options.region)) {
+  if (options.profile !== undefined && options.profile.trim() === "") {
+    throw new UsageError("--profile needs the name of a profile of ~/.aws/config");
+  }
+  if (options.region !== undefined && !/^[a-z0-9-]+$/.test(options.region)) {
     throw new UsageError(
       `--region must be an AWS region like us-east-1, got ${JSON.stringify(options.region)}`,
     );

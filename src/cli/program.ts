@@ -24,8 +24,10 @@ Examples:
   $ ${PROGRAM_NAME} show --saga OrderSaga --correlation order-42
   $ ${PROGRAM_NAME} cleanup --saga OrderSaga --older-than 30d
   $ ${PROGRAM_NAME} --table orders-sagas migrate --dry-run
+  $ ${PROGRAM_NAME} --profile prod table describe --json
 
-Exit codes: 0 done, 1 failed (AWS or store error, not found), 2 bad command line.`;
+Exit codes: 0 done, 1 failed (AWS or store error, not found), 2 bad command line or no
+region, 3 table not ready for the store (table describe).`;
 
 /**
  * `io` whose stderr drops the user name and password of every URL: commander's messages
@@ -60,7 +62,13 @@ export const buildProgram = (cliIO: CliIO): Command => {
       new Option("--table <name>", "table name").env("SAGA_TABLE").default("saga-instances"),
     )
     .addOption(new Option("--endpoint <url>", "DynamoDB endpoint, e.g. DynamoDB Local's"))
-    .addOption(new Option("--region <region>", "AWS region").env("AWS_REGION").default("us-east-1"))
+    // No default: the SDK finds the region as every AWS tool does (AWS_REGION, the profile).
+    .addOption(
+      new Option("--region <region>", "AWS region (default: $AWS_REGION, else the profile's)"),
+    )
+    .addOption(
+      new Option("--profile <name>", "AWS profile of ~/.aws/config (default: $AWS_PROFILE)"),
+    )
     .addOption(new Option("--correlation-index <name>", "correlation index name (default GSI1)"))
     .addOption(new Option("--cleanup-index <name>", "cleanup index name (default GSI2)"))
     .option("--debug", "print stack traces of failures")

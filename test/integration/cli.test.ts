@@ -7,11 +7,13 @@ import { PassThrough } from "node:stream";
 import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import {
   createDynamoDBSagaStore,
+  deleteTable,
   getTableSchema,
   sendVia,
   type DynamoDBSagaStoreFunctions,
+  type TableSchema,
 } from "../../src";
-import { run } from "../../src/cli/program";
+import { buildProgram, run } from "../../src/cli/program";
 import type { CliIO } from "../../src/cli/io";
 import { createLocalTable, type LocalTable } from "../support/local-table";
 import { nextVersion, orderState, startMetadata, type OrderState } from "../support/states";
@@ -200,6 +202,10 @@ describe("table", () => {
     );
     const before = await cli(["--table", name, "table", "describe"]);
     expect(before.stdout).toMatch(/^store +not ready: index GSI2 is missing$/m);
+    expect(before.code).toBe(3);
+    expect(before.stderr).toBe(
+      `error: table ${name} is not ready for the store: index GSI2 is missing\n`,
+    );
     expect(await cli(["--table", name, "table", "ensure"])).toEqual({
       code: 0,
       stdout: "created index GSI2\n",
@@ -476,9 +482,214 @@ describe("the command line", () => {
     expect(out.stderr).toBe("");
     expect(out.status).toBe(0);
     expect(out.stdout).toMatch(/^Usage: saga-store-dynamodb \[options\] \[command\]/);
-    for (const command of ["table", "show", "cleanup"]) {
-      expect(out.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
+    const commands = buildProgram({ stdout: () => undefined, stderr: () => undefined }).commands;
+    expect(commands.map((command) => command.name())).toEqual(
+      expect.arrayContaining(["table", "show", "cleanup", "migrate"]),
+    );
+    for (const command of commands) {
+      expect(out.stdout).toMatch(new RegExp(`^  ${command.name()} `, "m"));
     }
     expect(readFileSync(BIN, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+  });
+});
+
+describe("table describe: exit code 3 unless the store can use the table", () => {
+  /** Creates a table by hand: the store's schema, changed by `edit`. */
+  const createEdited = async (edit: (schema: TableSchema) => TableSchema): Promise<string> => {
+    const name = `cli-${randomUUID()}`;
+    await table.client.send(new CreateTableCommand(edit(getTableSchema(name))));
+    return name;
+  };
+
+  it.each<[string, (schema: TableSchema) => TableSchema, RegExp]>([
+    [
+      "an index without the projection cleanup reads",
+      (schema) => ({
+        ...schema,
+        GlobalSecondaryIndexes: schema.GlobalSecondaryIndexes?.map((index) =>
+          index.IndexName === "GSI2"
+            ? { ...index, Projection: { ProjectionType: "KEYS_ONLY" } }
+            : index,
+        ),
+      }),
+      /its index GSI2 does not project sagaId, correlationId, completedAt/,
+    ],
+    [
+      "a key attribute that is a number",
+      (schema) => ({
+        ...schema,
+        AttributeDefinitions: schema.AttributeDefinitions?.map((a) =>
+          a.AttributeName === "GSI1SK" ? { ...a, AttributeType: "N" } : a,
+        ),
+      }),
+      /its key attribute GSI1SK must be a string \(S\), not N/,
+    ],
+    [
+      "other table keys",
+      (schema) => ({
+        ...schema,
+        KeySchema: [{ AttributeName: "PK", KeyType: "HASH" }],
+        AttributeDefinitions: schema.AttributeDefinitions?.filter((a) => a.AttributeName !== "SK"),
+      }),
+      /its key schema is \(PK HASH\), the store needs \(PK HASH, SK RANGE\)/,
+    ],
+  ])("%s: the report says why, as text and JSON, with exit code 3", async (_what, edit, why) => {
+    const name = await createEdited(edit);
+    try {
+      const text = await cli(["--table", name, "table", "describe"]);
+      expect(text.code).toBe(3);
+      expect(text.stdout).toMatch(new RegExp(`^store +not ready: .*${why.source}`, "m"));
+      expect(text.stderr).toMatch(
+        new RegExp(`^error: table ${name} is not ready for the store: .*${why.source}.*\\n$`),
+      );
+
+      const json = await cli(["--table", name, "table", "describe", "--json"]);
+      expect(json.code).toBe(3);
+      const report = JSON.parse(json.stdout);
+      expect(report.store.ready).toBe(false);
+      expect(report.store.problems.join("; ")).toMatch(why);
+    } finally {
+      await deleteTable(table.client, name);
+    }
+  });
+
+  it("a ready table is exit code 0; the report names the region", async () => {
+    const out = await cli(["--table", table.tableName, "table", "describe", "--json"]);
+    expect(out).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(out.stdout)).toMatchObject({
+      tableName: table.tableName,
+      region: "local",
+      store: { ready: true, problems: [] },
+    });
+    const text = await cli(["--table", table.tableName, "table", "describe"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^region +local$/m);
+  });
+});
+
+describe("--json: one JSON document on stdout", () => {
+  const json = async (args: readonly string[]): Promise<unknown> => {
+    const out = await cli([...args, "--json"]);
+    expect({ args, code: out.code, stderr: out.stderr }).toEqual({ args, code: 0, stderr: "" });
+    return JSON.parse(out.stdout);
+  };
+
+  it("table create, ensure and delete report their changes", async () => {
+    const name = `cli-${randomUUID()}`;
+    expect(
+      await json(["--table", name, "table", "create", "--provisioned", "2,3", "--ttl"]),
+    ).toEqual({
+      tableName: name,
+      billingMode: "PROVISIONED",
+      changes: [
+        { kind: "createdTable", tableName: name },
+        { kind: "enabledTtl", attributeName: "expiresAt" },
+      ],
+    });
+    expect(await json(["--table", name, "table", "ensure", "--ttl"])).toEqual({
+      tableName: name,
+      changes: [],
+    });
+    expect(await json(["--table", name, "table", "delete", "--yes"])).toEqual({
+      tableName: name,
+      deleted: true,
+    });
+    expect(await json(["--table", name, "table", "delete", "--yes"])).toEqual({
+      tableName: name,
+      deleted: false,
+    });
+    expect(await json(["--table", name, "table", "ensure"])).toEqual({
+      tableName: name,
+      changes: [{ kind: "createdTable", tableName: name }],
+    });
+    await deleteTable(table.client, name);
+  });
+
+  it("table schema: --json changes nothing; --ttl adds CloudFormation's TimeToLiveSpecification", async () => {
+    const offline = ["--endpoint", "http://127.0.0.1:9", "--table", "orders", "table", "schema"];
+    const plain = await cli(offline);
+    expect(plain.code).toBe(0);
+    expect(await json(offline)).toEqual(JSON.parse(plain.stdout));
+    expect(JSON.parse(plain.stdout)).not.toHaveProperty("TimeToLiveSpecification");
+
+    const withTtl = await json([...offline, "--ttl"]);
+    expect(withTtl).toEqual({
+      ...getTableSchema("orders"),
+      TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+    });
+  });
+
+  it("show prints the saga as without --json", async () => {
+    const state = orderState("order-json");
+    await store.insert("OrderSaga", "order-json", state);
+    const args = [
+      "--table",
+      table.tableName,
+      "show",
+      "--saga",
+      "OrderSaga",
+      "--id",
+      state.metadata.sagaId,
+    ];
+    const plain = await cli(args);
+    expect(await json(args)).toEqual(JSON.parse(plain.stdout));
+  });
+
+  it("cleanup reports the cutoff and the count, in a dry run and in a real one", async () => {
+    const args = [
+      "--table",
+      table.tableName,
+      "cleanup",
+      "--saga",
+      "JsonCleanup",
+      "--older-than",
+      "1d",
+    ];
+    const dry = await json([...args, "--dry-run"]);
+    expect(dry).toEqual({
+      sagaName: "JsonCleanup",
+      completedBefore: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      dryRun: true,
+      wouldDelete: 0,
+    });
+    expect(await json(args)).toEqual({
+      sagaName: "JsonCleanup",
+      completedBefore: expect.any(String),
+      dryRun: false,
+      deleted: 0,
+    });
+  });
+
+  it("migrate prints its summary with the table and the time it took", async () => {
+    const report = await json(["--table", table.tableName, "migrate", "--dry-run"]);
+    expect(report).toEqual({
+      tableName: table.tableName,
+      dryRun: true,
+      scanned: 0,
+      examined: expect.any(Number),
+      converted: 0,
+      alreadyMigrated: 0,
+      skipped: [],
+      requests: expect.any(Number),
+      readCapacityUnits: expect.any(Number),
+      writeCapacityUnits: 0,
+      seconds: expect.any(Number),
+    });
+  });
+
+  it("every command that prints a result takes --json", () => {
+    const program = buildProgram({ stdout: () => undefined, stderr: () => undefined });
+    const leaves = program.commands.flatMap((command) =>
+      command.commands.length === 0 ? [command] : command.commands,
+    );
+    for (const command of leaves) {
+      expect({
+        command: command.name(),
+        json: command.options.some((o) => o.long === "--json"),
+      }).toEqual({
+        command: command.name(),
+        json: true,
+      });
+    }
   });
 });

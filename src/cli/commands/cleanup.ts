@@ -4,8 +4,8 @@ import { type Command, Option } from "commander";
 import { cleanupScanInput, type TableNames } from "../../commands.js";
 import { assertKeyParts } from "../../keys.js";
 import { withConnection } from "../context.js";
-import type { CliIO } from "../io.js";
-import { parseDuration, positiveInteger, type GlobalOptions } from "../options.js";
+import { jsonText, type CliIO } from "../io.js";
+import { jsonOption, parseDuration, positiveInteger, type GlobalOptions } from "../options.js";
 import { progressReporter } from "../progress.js";
 
 interface CleanupFlags {
@@ -15,6 +15,19 @@ interface CleanupFlags {
   readonly concurrency?: number;
   readonly segments?: number;
   readonly dryRun?: boolean;
+  readonly json?: boolean;
+}
+
+/** What `cleanup --json` prints. */
+export interface CleanupReport {
+  readonly sagaName: string;
+  /** The cutoff, ISO 8601: sagas completed before it are deleted. */
+  readonly completedBefore: string;
+  readonly dryRun: boolean;
+  /** Sagas this run deleted; absent in a dry run. */
+  readonly deleted?: number;
+  /** Sagas a run would delete now; only in a dry run. */
+  readonly wouldDelete?: number;
 }
 
 /**
@@ -68,14 +81,20 @@ export const addCleanupCommand = (program: Command, io: CliIO): void => {
       ),
     )
     .option("--dry-run", "count the sagas that would be deleted; delete nothing")
+    .addOption(jsonOption())
     .action(async (_flags: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & CleanupFlags>();
       const before = new Date(Date.now() - options.olderThan);
       const what = `of ${options.saga} completed before ${before.toISOString()}`;
+      const report = { sagaName: options.saga, completedBefore: before.toISOString() };
       await withConnection(options, async ({ docClient, store, names }) => {
         if (options.dryRun === true) {
           const count = await countCleanupCandidates(docClient, names, options.saga, before);
-          io.stdout(`would delete ${count} ${plural(count)} ${what} (dry run)\n`);
+          io.stdout(
+            options.json === true
+              ? jsonText({ ...report, dryRun: true, wouldDelete: count } satisfies CleanupReport)
+              : `would delete ${count} ${plural(count)} ${what} (dry run)\n`,
+          );
           return;
         }
         const progress = progressReporter(io.progressStream, `cleanup ${options.saga}`);
@@ -89,7 +108,11 @@ export const addCleanupCommand = (program: Command, io: CliIO): void => {
         } finally {
           progress.stop();
         }
-        io.stdout(`deleted ${deleted} ${plural(deleted)} ${what}\n`);
+        io.stdout(
+          options.json === true
+            ? jsonText({ ...report, dryRun: false, deleted } satisfies CleanupReport)
+            : `deleted ${deleted} ${plural(deleted)} ${what}\n`,
+        );
       });
     });
 };

@@ -5,14 +5,22 @@ import { performance } from "node:perf_hooks";
 import { migrateTable, type MigrateProgress, type MigrateSummary } from "../../migrate.js";
 import { sendVia } from "../../request.js";
 import { withConnection } from "../context.js";
-import type { CliIO } from "../io.js";
-import { positiveInteger, type GlobalOptions } from "../options.js";
+import { jsonText, type CliIO } from "../io.js";
+import { jsonOption, positiveInteger, type GlobalOptions } from "../options.js";
 
 interface MigrateFlags {
   readonly dryRun?: boolean;
   readonly keepDateStrings?: boolean;
   readonly concurrency?: number;
   readonly segments?: number;
+  readonly json?: boolean;
+}
+
+/** What `migrate --json` prints: the summary of `migrateTable`, the table and the run time. */
+export interface MigrateReport extends MigrateSummary {
+  readonly tableName: string;
+  /** Wall-clock seconds of the run. */
+  readonly seconds: number;
 }
 
 const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -111,6 +119,7 @@ export const addMigrateCommand = (program: Command, io: CliIO): void => {
         positiveInteger(1000),
       ),
     )
+    .addOption(jsonOption())
     .action(async (_flags: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & MigrateFlags>();
       await withConnection(options, async ({ docClient, names }) => {
@@ -131,7 +140,15 @@ export const addMigrateCommand = (program: Command, io: CliIO): void => {
           bar.stop();
         }
         const seconds = (performance.now() - started) / 1000;
-        io.stdout(formatMigrateSummary(summary, options.table, seconds));
+        io.stdout(
+          options.json === true
+            ? jsonText({
+                tableName: options.table,
+                ...summary,
+                seconds: Math.round(seconds * 10) / 10,
+              } satisfies MigrateReport)
+            : formatMigrateSummary(summary, options.table, seconds),
+        );
       });
     });
 };

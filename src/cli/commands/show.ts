@@ -2,8 +2,8 @@
 import { type Command, Option } from "commander";
 import { withConnection } from "../context.js";
 import { CliError, ExitCode, UsageError } from "../errors.js";
-import type { CliIO } from "../io.js";
-import type { GlobalOptions } from "../options.js";
+import { jsonText, type CliIO } from "../io.js";
+import { jsonOption, type GlobalOptions } from "../options.js";
 
 interface ShowFlags {
   readonly saga: string;
@@ -19,6 +19,8 @@ export const addShowCommand = (program: Command, io: CliIO): void => {
     .requiredOption("--saga <name>", "saga name")
     .addOption(new Option("--id <sagaId>", "the saga's id").conflicts("correlation"))
     .addOption(new Option("--correlation <correlationId>", "the saga's correlation id"))
+    // It prints JSON anyway; taken so that scripts can pass --json to every command.
+    .addOption(jsonOption("print JSON (as without it)"))
     .action(async (_flags: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & ShowFlags>();
       const { saga, id, correlation } = options;
@@ -40,7 +42,7 @@ export const addShowCommand = (program: Command, io: CliIO): void => {
             ExitCode.failure,
           );
         }
-        io.stdout(`${JSON.stringify(state, null, 2)}\n`);
+        io.stdout(jsonText(state));
       });
     });
 };

@@ -10,17 +10,23 @@ import {
   type CreateTableOptions,
   type ProvisionedThroughput,
   type TableChange,
+  type TableSchema,
   type TableSchemaOptions,
 } from "../../table.js";
 import { isTableNotFound } from "../../failures.js";
 import { withConnection } from "../context.js";
 import { describeTable, reportText } from "../describe.js";
-import { UsageError } from "../errors.js";
-import type { CliIO } from "../io.js";
-import { positiveInteger, parseProvisioned, type GlobalOptions } from "../options.js";
+import { CliError, ExitCode, UsageError } from "../errors.js";
+import { jsonText, type CliIO } from "../io.js";
+import { jsonOption, positiveInteger, parseProvisioned, type GlobalOptions } from "../options.js";
 
 interface SchemaFlags {
   readonly provisioned?: ProvisionedThroughput;
+}
+
+/** `--json`, which every subcommand takes. */
+interface JsonFlag {
+  readonly json?: boolean;
 }
 
 interface CreateFlags extends SchemaFlags {
@@ -59,6 +65,20 @@ const createOptions = (globals: GlobalOptions, flags: CreateFlags): CreateTableO
   replaceIndexes: flags.replaceIndexes === true,
 });
 
+/**
+ * What `table schema --ttl` prints: the schema with CloudFormation's
+ * `TimeToLiveSpecification` on `expiresAt`. `CreateTable` has no such parameter (`createTable`
+ * enables TTL with a second request), so `getTableSchema` leaves it out.
+ */
+export const schemaWithTtl = (
+  schema: TableSchema,
+): TableSchema & {
+  readonly TimeToLiveSpecification: { readonly AttributeName: string; readonly Enabled: true };
+} => ({
+  ...schema,
+  TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+});
+
 /** The line `table ensure` prints for one change. */
 export const changeText = (change: TableChange): string => {
   switch (change.kind) {
@@ -85,10 +105,24 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
     .addOption(provisionedOption())
     .option("--ttl", `enable DynamoDB's TTL on ${TTL_ATTRIBUTE} (deletes expired completed sagas)`)
     .addOption(maxWaitOption())
+    .addOption(jsonOption())
     .action(async (_flags: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & CreateFlags>();
+      const options = command.optsWithGlobals<GlobalOptions & CreateFlags & JsonFlag>();
       await withConnection(options, async ({ client }) => {
         const schema = await createTable(client, createOptions(options, options));
+        // The same changes `table ensure` reports, so that scripts read both alike.
+        const changes: TableChange[] = [
+          { kind: "createdTable", tableName: schema.TableName },
+          ...(options.ttl === true
+            ? [{ kind: "enabledTtl", attributeName: TTL_ATTRIBUTE } as const]
+            : []),
+        ];
+        if (options.json === true) {
+          io.stdout(
+            jsonText({ tableName: schema.TableName, billingMode: schema.BillingMode, changes }),
+          );
+          return;
+        }
         io.stdout(`created table ${schema.TableName} (${schema.BillingMode})\n`);
         if (options.ttl === true) io.stdout(`enabled TTL on ${TTL_ATTRIBUTE}\n`);
       });
@@ -104,10 +138,15 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
       "replace an index whose projection lacks what the store reads (it is rebuilt from the whole table; cleanup fails meanwhile)",
     )
     .addOption(maxWaitOption())
+    .addOption(jsonOption())
     .action(async (_flags: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & CreateFlags>();
+      const options = command.optsWithGlobals<GlobalOptions & CreateFlags & JsonFlag>();
       await withConnection(options, async ({ client }) => {
         const changes = await ensureTable(client, createOptions(options, options));
+        if (options.json === true) {
+          io.stdout(jsonText({ tableName: options.table, changes }));
+          return;
+        }
         for (const change of changes) io.stdout(`${changeText(change)}\n`);
         if (changes.length === 0) io.stdout(`table ${options.table} is complete\n`);
       });
@@ -115,18 +154,26 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
 
   table
     .command("describe")
-    .description("print status, keys, indexes, item count and TTL of the table")
-    .option("--json", "print JSON instead of text")
+    .description(
+      `print status, keys, indexes, item count and TTL of the table; exit code ${ExitCode.notReady} when the store cannot use it`,
+    )
+    .addOption(jsonOption())
     .action(async (_flags: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & { json?: boolean }>();
-      await withConnection(options, async ({ client }) => {
+      const options = command.optsWithGlobals<GlobalOptions & JsonFlag>();
+      await withConnection(options, async ({ client, region }) => {
         const report = await describeTable(
           client,
           getTableSchema(options.table, schemaOptions(options, {})),
+          region,
         );
-        io.stdout(
-          options.json === true ? `${JSON.stringify(report, null, 2)}\n` : reportText(report),
-        );
+        io.stdout(options.json === true ? jsonText(report) : reportText(report));
+        // A deployment check (`table describe && deploy`) must not pass on an unusable table.
+        if (!report.store.ready) {
+          throw new CliError(
+            `table ${report.tableName} is not ready for the store: ${report.store.problems.join("; ")}`,
+            ExitCode.notReady,
+          );
+        }
       });
     });
 
@@ -135,8 +182,11 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
     .description("delete the table and every saga in it (needs --yes)")
     .option("--yes", "confirm the deletion")
     .addOption(maxWaitOption())
+    .addOption(jsonOption())
     .action(async (_flags: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & { yes?: boolean; maxWait: number }>();
+      const options = command.optsWithGlobals<
+        GlobalOptions & JsonFlag & { yes?: boolean; maxWait: number }
+      >();
       if (options.yes !== true) {
         throw new UsageError(
           `refusing to delete table ${options.table} and every saga in it without --yes`,
@@ -147,11 +197,19 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
           await client.send(new DescribeTableCommand({ TableName: options.table }));
         } catch (error) {
           if (!isTableNotFound(error)) throw error;
-          io.stdout(`table ${options.table} does not exist; nothing to delete\n`);
+          io.stdout(
+            options.json === true
+              ? jsonText({ tableName: options.table, deleted: false })
+              : `table ${options.table} does not exist; nothing to delete\n`,
+          );
           return;
         }
         await deleteTable(client, options.table, options.maxWait);
-        io.stdout(`deleted table ${options.table}\n`);
+        io.stdout(
+          options.json === true
+            ? jsonText({ tableName: options.table, deleted: true })
+            : `deleted table ${options.table}\n`,
+        );
       });
     });
 
@@ -161,9 +219,15 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
       "print the table definition as JSON (CreateTable input, CloudFormation properties); no AWS call",
     )
     .addOption(provisionedOption())
+    .option(
+      "--ttl",
+      `add CloudFormation's TimeToLiveSpecification on ${TTL_ATTRIBUTE} (then no CreateTable input)`,
+    )
+    // It prints JSON anyway; taken so that scripts can pass --json to every command.
+    .addOption(jsonOption("print JSON (as without it)"))
     .action((_flags: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & SchemaFlags>();
+      const options = command.optsWithGlobals<GlobalOptions & SchemaFlags & { ttl?: boolean }>();
       const schema = getTableSchema(options.table, schemaOptions(options, options));
-      io.stdout(`${JSON.stringify(schema, null, 2)}\n`);
+      io.stdout(jsonText(options.ttl === true ? schemaWithTtl(schema) : schema));
     });
 };
