@@ -13,10 +13,32 @@ export interface CliIO {
   readonly progressStream?: NodeJS.WriteStream;
 }
 
+/** Streams with the `EPIPE` listener, and those whose reader has gone. */
+const watched = new WeakSet<NodeJS.WriteStream>();
+const closed = new WeakSet<NodeJS.WriteStream>();
+
+/**
+ * Lets writes to `stream` end quietly once its reader has gone (`… | head`, `… | jq -e` that
+ * stopped early): the rest of the output has nowhere to go, which is no failure of the
+ * command. Node would otherwise crash on the unhandled `EPIPE`. Other errors still throw.
+ */
+const toleratingClosedPipe = (stream: NodeJS.WriteStream): ((text: string) => void) => {
+  if (!watched.has(stream)) {
+    watched.add(stream);
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      closed.add(stream);
+    });
+  }
+  return (text) => {
+    if (!closed.has(stream)) stream.write(text);
+  };
+};
+
 /** The process's stdout and stderr, with a progress bar when stderr is a terminal. */
 export const processIO = (): CliIO => ({
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
+  stdout: toleratingClosedPipe(process.stdout),
+  stderr: toleratingClosedPipe(process.stderr),
   ...(process.stderr.isTTY ? { progressStream: process.stderr } : {}),
 });
 
