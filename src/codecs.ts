@@ -69,27 +69,67 @@ export const DynamoDBNumber = new t.Type<number, number, unknown>(
   (n) => n,
 );
 
+/**
+ * The saga metadata, defined once: each field's codec in memory (as the saga-bus runtime
+ * builds it) and as stored (dates as ISO-8601 strings). Both metadata codecs are derived from
+ * it, and the stored one encodes as well as decodes.
+ */
+const METADATA = {
+  required: {
+    sagaId: { memory: t.string, stored: t.string },
+    version: { memory: NonNegativeInteger, stored: NonNegativeInteger },
+    isCompleted: { memory: t.boolean, stored: t.boolean },
+    createdAt: { memory: ValidDate, stored: DateFromISOString },
+    updatedAt: { memory: ValidDate, stored: DateFromISOString },
+  },
+  optional: {
+    archivedAt: { memory: nullable(ValidDate), stored: nullable(DateFromISOString) },
+    traceParent: { memory: nullable(t.string), stored: nullable(t.string) },
+    traceState: { memory: nullable(t.string), stored: nullable(t.string) },
+    timeoutMs: { memory: nullable(DynamoDBNumber), stored: nullable(DynamoDBNumber) },
+    timeoutExpiresAt: { memory: nullable(ValidDate), stored: nullable(DateFromISOString) },
+  },
+} as const;
+
+type Fields = Record<string, { readonly memory: t.Mixed; readonly stored: t.Mixed }>;
+type Side = "memory" | "stored";
+type Pick<F extends Fields, S extends Side> = { [K in keyof F]: F[K][S] };
+
+const pickSide = <F extends Fields, S extends Side>(fields: F, side: S): Pick<F, S> =>
+  Object.fromEntries(Object.entries(fields).map(([name, codecs]) => [name, codecs[side]])) as Pick<
+    F,
+    S
+  >;
+
+/** Names of the metadata fields that may be absent (written only when present). */
+export const OPTIONAL_METADATA = Object.keys(METADATA.optional) as Array<
+  keyof typeof METADATA.optional
+>;
+
+/** Names of every metadata field, required ones first. */
+export const METADATA_FIELDS = [
+  ...(Object.keys(METADATA.required) as Array<keyof typeof METADATA.required>),
+  ...OPTIONAL_METADATA,
+];
+
 /** `metadata` of a saga state in memory, exactly as the saga-bus runtime builds it. */
 export const SagaMetadataCodec: t.Type<SagaStateMetadata, SagaStateMetadata, unknown> =
   t.intersection(
     [
-      t.type({
-        sagaId: t.string,
-        version: NonNegativeInteger,
-        createdAt: ValidDate,
-        updatedAt: ValidDate,
-        isCompleted: t.boolean,
-      }),
-      t.partial({
-        archivedAt: nullable(ValidDate),
-        traceParent: nullable(t.string),
-        traceState: nullable(t.string),
-        timeoutMs: nullable(DynamoDBNumber),
-        timeoutExpiresAt: nullable(ValidDate),
-      }),
+      t.type(pickSide(METADATA.required, "memory")),
+      t.partial(pickSide(METADATA.optional, "memory")),
     ],
     "SagaMetadata",
   );
+
+/**
+ * The metadata as a saga item stores it, as top-level attributes (dates as ISO strings):
+ * `encode` turns the runtime's metadata into attributes, `decode` reads them back.
+ */
+export const StoredMetadataCodec = t.intersection(
+  [t.type(pickSide(METADATA.required, "stored")), t.partial(pickSide(METADATA.optional, "stored"))],
+  "StoredSagaMetadata",
+);
 
 /**
  * A saga item as stored: keys, metadata as top-level attributes (dates as ISO strings),
@@ -98,24 +138,15 @@ export const SagaMetadataCodec: t.Type<SagaStateMetadata, SagaStateMetadata, unk
  */
 export const SagaItemCodec = t.intersection(
   [
+    StoredMetadataCodec,
     t.type({
       PK: t.string,
       SK: t.string,
       sagaName: t.string,
-      sagaId: t.string,
       correlationId: t.string,
-      version: NonNegativeInteger,
-      isCompleted: t.boolean,
-      createdAt: DateFromISOString,
-      updatedAt: DateFromISOString,
       state: t.string,
     }),
     t.partial({
-      archivedAt: nullable(DateFromISOString),
-      traceParent: nullable(t.string),
-      traceState: nullable(t.string),
-      timeoutMs: nullable(DynamoDBNumber),
-      timeoutExpiresAt: nullable(DateFromISOString),
       stateDates: t.string,
       completedAt: DateFromISOString,
       expiresAt: NonNegativeInteger,

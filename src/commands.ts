@@ -10,26 +10,22 @@ import type {
   TransactWriteCommandInput,
   UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import {
-  cleanupSortKey,
-  cleanupSortPrefix,
-  completedPartition,
-  correlationIndexSortKey,
-  correlationKey,
-  SAGA_SORT_PREFIX,
-  sagaKey,
-  sagaPartition,
-} from "./keys.js";
+import { DEFAULT_LAYOUT, type TableLayout } from "./layout.js";
 import { OPTIONAL_METADATA, type EncodedState } from "./marshal.js";
 
-/** Where the store's items live. */
+/** Where the store's items live: the table, its index names, and the item layout. */
 export interface TableNames {
   readonly tableName: string;
-  /** GSI over `GSI1PK`/`GSI1SK`: sagas by correlation id. */
+  /** The correlation index (GSI1): sagas by correlation id. */
   readonly correlationIndexName: string;
-  /** GSI over `GSI2PK`/`GSI2SK`: completed sagas by completion day. */
+  /** The cleanup index (GSI2): completed sagas by completion day. */
   readonly cleanupIndexName: string;
+  /** The item layout. Default: `DEFAULT_LAYOUT`, the seed README's. */
+  readonly layout?: TableLayout;
 }
+
+/** The layout of `table`. */
+export const layoutOf = (table: TableNames): TableLayout => table.layout ?? DEFAULT_LAYOUT;
 
 /** Default index names, as in the seed README. */
 export const DEFAULT_INDEX_NAMES = {
@@ -50,7 +46,7 @@ export const getSagaInput = (
   consistentRead: boolean,
 ): GetCommandInput => ({
   TableName: table.tableName,
-  Key: sagaKey(sagaName, sagaId),
+  Key: layoutOf(table).sagaKey(sagaName, sagaId),
   ConsistentRead: consistentRead,
 });
 
@@ -65,7 +61,7 @@ export const getCorrelationInput = (
   consistentRead = true,
 ): GetCommandInput => ({
   TableName: table.tableName,
-  Key: correlationKey(sagaName, correlationId),
+  Key: layoutOf(table).correlationKey(sagaName, correlationId),
   ConsistentRead: consistentRead,
   ProjectionExpression: "sagaId",
 });
@@ -84,9 +80,6 @@ export interface WriteOptions {
   readonly writeId?: string | undefined;
 }
 
-/** Attribute holding the id of the last update that wrote a saga item. */
-export const WRITE_ID = "writeId";
-
 /** Epoch seconds at which DynamoDB's TTL may delete a saga completed at `completedAt`. */
 export const expiresAt = (completedAt: Date, ttlSeconds: number): number =>
   Math.floor(completedAt.getTime() / 1000) + ttlSeconds;
@@ -97,17 +90,19 @@ export const expiresAt = (completedAt: Date, ttlSeconds: number): number =>
  * builders stay functions of their input and every instance files a saga under the same day.
  */
 const completionAttributes = (
+  layout: TableLayout,
   sagaName: string,
   encoded: EncodedState,
   ttlSeconds: number | undefined,
-) => {
+): Record<string, string | number> => {
   const completedAt = new Date(encoded.metadata.updatedAt as string);
-  return {
-    completedAt: completedAt.toISOString(),
-    GSI2PK: completedPartition(completedAt),
-    GSI2SK: cleanupSortKey(sagaName, encoded.metadata.sagaId as string),
-    ...(ttlSeconds === undefined ? {} : { expiresAt: expiresAt(completedAt, ttlSeconds) }),
+  const attributes: Record<string, string | number> = {
+    [layout.completedAtAttribute]: completedAt.toISOString(),
+    ...layout.cleanupIndexKey(sagaName, encoded.metadata.sagaId as string, completedAt),
   };
+  if (ttlSeconds !== undefined)
+    attributes[layout.ttlAttribute] = expiresAt(completedAt, ttlSeconds);
+  return attributes;
 };
 
 /**
@@ -126,22 +121,21 @@ export const insertInput = (
   options: WriteOptions = {},
 ): TransactWriteCommandInput => {
   const { orphanedBy } = options;
+  const layout = layoutOf(table);
   const sagaId = encoded.metadata.sagaId as string;
-  // Named properties first and no leading spread: this literal stays on V8's fast path.
-  const key = sagaKey(sagaName, sagaId);
+  // Named properties first: this literal stays on V8's fast path.
+  const key = layout.sagaKey(sagaName, sagaId);
   const item: AttributeValues = {
     PK: key.PK,
     SK: key.SK,
-    GSI1PK: key.PK,
-    GSI1SK: correlationIndexSortKey(correlationId),
     sagaName,
     correlationId,
     state: encoded.state,
   };
-  Object.assign(item, encoded.metadata);
+  Object.assign(item, layout.correlationIndexKey(sagaName, correlationId), encoded.metadata);
   if (encoded.stateDates !== undefined) item.stateDates = encoded.stateDates;
   if (encoded.isCompleted) {
-    Object.assign(item, completionAttributes(sagaName, encoded, options.ttlSeconds));
+    Object.assign(item, completionAttributes(layout, sagaName, encoded, options.ttlSeconds));
   }
   return {
     TransactItems: [
@@ -155,7 +149,7 @@ export const insertInput = (
       {
         Put: {
           TableName: table.tableName,
-          Item: { ...correlationKey(sagaName, correlationId), sagaId },
+          Item: { ...layout.correlationKey(sagaName, correlationId), sagaId },
           ...(orphanedBy === undefined
             ? { ConditionExpression: "attribute_not_exists(PK)" }
             : {
@@ -172,7 +166,7 @@ export const insertInput = (
             {
               ConditionCheck: {
                 TableName: table.tableName,
-                Key: sagaKey(sagaName, orphanedBy),
+                Key: layout.sagaKey(sagaName, orphanedBy),
                 ConditionExpression: "attribute_not_exists(PK)",
               },
             },
@@ -189,10 +183,12 @@ export const INSERT_ACTIONS = { saga: 0, correlation: 1, orphan: 2 } as const;
  * aside: what `updateInput` writes, and what bounds the size of the item it leaves.
  */
 export const updatedAttributes = (
+  table: TableNames,
   sagaName: string,
   encoded: EncodedState,
   options: WriteOptions = {},
 ): Record<string, unknown> => {
+  const layout = layoutOf(table);
   const attributes: Record<string, unknown> = {};
   for (const [attribute, value] of Object.entries(encoded.metadata)) {
     if (attribute !== "sagaId") attributes[attribute] = value;
@@ -202,23 +198,23 @@ export const updatedAttributes = (
   }
   attributes.state = encoded.state;
   attributes.stateDates = encoded.stateDates;
-  if (options.writeId !== undefined) attributes[WRITE_ID] = options.writeId;
-  const completion = encoded.isCompleted
-    ? completionAttributes(sagaName, encoded, options.ttlSeconds)
-    : undefined;
-  attributes.completedAt = completion?.completedAt;
-  attributes.GSI2PK = completion?.GSI2PK;
-  attributes.GSI2SK = completion?.GSI2SK;
-  // Not completed: removed, so that TTL never deletes a reopened saga. Completed without a
-  // TTL: left as it is.
-  if (completion === undefined || completion.expiresAt !== undefined) {
-    attributes.expiresAt = completion?.expiresAt;
+  if (options.writeId !== undefined) attributes[layout.writeIdAttribute] = options.writeId;
+  if (encoded.isCompleted) {
+    Object.assign(attributes, completionAttributes(layout, sagaName, encoded, options.ttlSeconds));
+    return attributes;
   }
+  // Not completed: out of the cleanup index, and no expiry, so TTL never deletes a reopened
+  // saga. (Completed without a TTL, an expiry is left as it is.)
+  attributes[layout.completedAtAttribute] = undefined;
+  attributes[layout.indexes.cleanup.partitionKey] = undefined;
+  attributes[layout.indexes.cleanup.sortKey] = undefined;
+  attributes[layout.ttlAttribute] = undefined;
   return attributes;
 };
 
-// The first completion fixes the day and the expiry; later updates of a completed saga keep them.
-const KEEP_FIRST = new Set(["completedAt", "GSI2PK", "expiresAt"]);
+/** Completion attributes whose first value a later completing update keeps. */
+const keepFirst = (layout: TableLayout): ReadonlySet<string> =>
+  new Set([layout.completedAtAttribute, layout.indexes.cleanup.partitionKey, layout.ttlAttribute]);
 
 /**
  * Update = one conditional `UpdateItem` that sets every metadata and state attribute and
@@ -238,7 +234,9 @@ export const updateInput = (
   const values: AttributeValues = { ":expectedVersion": expectedVersion };
   const sets: string[] = [];
   const removes: string[] = [];
-  const attributes = updatedAttributes(sagaName, encoded, options);
+  const layout = layoutOf(table);
+  const sticky = keepFirst(layout);
+  const attributes = updatedAttributes(table, sagaName, encoded, options);
   for (const [attribute, value] of Object.entries(attributes)) {
     names[`#${attribute}`] = attribute;
     if (value === undefined) {
@@ -247,14 +245,14 @@ export const updateInput = (
     }
     values[`:${attribute}`] = value;
     sets.push(
-      KEEP_FIRST.has(attribute) && encoded.isCompleted
+      sticky.has(attribute) && encoded.isCompleted
         ? `#${attribute} = if_not_exists(#${attribute}, :${attribute})`
         : `#${attribute} = :${attribute}`,
     );
   }
   return {
     TableName: table.tableName,
-    Key: sagaKey(sagaName, encoded.metadata.sagaId as string),
+    Key: layout.sagaKey(sagaName, encoded.metadata.sagaId as string),
     UpdateExpression:
       `SET ${sets.join(", ")}` + (removes.length === 0 ? "" : ` REMOVE ${removes.join(", ")}`),
     ConditionExpression: "#version = :expectedVersion",
@@ -278,7 +276,7 @@ export const deleteInput = (
     {
       Delete: {
         TableName: table.tableName,
-        Key: sagaKey(sagaName, sagaId),
+        Key: layoutOf(table).sagaKey(sagaName, sagaId),
         ConditionExpression: "correlationId = :correlationId",
         ExpressionAttributeValues: { ":correlationId": correlationId },
       },
@@ -286,7 +284,7 @@ export const deleteInput = (
     {
       Delete: {
         TableName: table.tableName,
-        Key: correlationKey(sagaName, correlationId),
+        Key: layoutOf(table).correlationKey(sagaName, correlationId),
         ConditionExpression: "attribute_not_exists(PK) OR sagaId = :sagaId",
         ExpressionAttributeValues: { ":sagaId": sagaId },
       },
@@ -304,7 +302,7 @@ export const getCorrelationIdOfSagaInput = (
   sagaId: string,
 ): GetCommandInput => ({
   TableName: table.tableName,
-  Key: sagaKey(sagaName, sagaId),
+  Key: layoutOf(table).sagaKey(sagaName, sagaId),
   ConsistentRead: true,
   ProjectionExpression: "correlationId",
 });
@@ -341,13 +339,15 @@ export const findByNameInput = (
   query: FindByNameQuery,
   consistentRead: boolean,
 ): QueryCommandInput => {
-  const pk = sagaPartition(sagaName);
+  const layout = layoutOf(table);
+  // One partition per name in the default layout.
+  const pk = layout.sagaPartitions(sagaName)[0]!;
   return {
     TableName: table.tableName,
     KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
     ExpressionAttributeValues: {
       ":pk": pk,
-      ":prefix": SAGA_SORT_PREFIX,
+      ":prefix": layout.sagaSortPrefix,
       ...(query.completed === undefined ? {} : { ":completed": query.completed }),
     },
     ...(query.completed === undefined ? {} : { FilterExpression: "isCompleted = :completed" }),
@@ -382,19 +382,22 @@ export const cleanupScanInput = (
   before: Date,
   segment: { readonly index: number; readonly total: number },
   startKey: Record<string, unknown> | undefined,
-): ScanCommandInput => ({
-  TableName: table.tableName,
-  IndexName: table.cleanupIndexName,
-  FilterExpression: "begins_with(GSI2SK, :prefix) AND completedAt < :before",
-  ExpressionAttributeValues: {
-    ":prefix": cleanupSortPrefix(sagaName),
-    ":before": cutoffString(before),
-  },
-  ProjectionExpression: "sagaId, correlationId",
-  Segment: segment.index,
-  TotalSegments: segment.total,
-  ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
-});
+): ScanCommandInput => {
+  const layout = layoutOf(table);
+  return {
+    TableName: table.tableName,
+    IndexName: table.cleanupIndexName,
+    FilterExpression: `begins_with(${layout.indexes.cleanup.sortKey}, :prefix) AND ${layout.completedAtAttribute} < :before`,
+    ExpressionAttributeValues: {
+      ":prefix": layout.cleanupSortPrefix(sagaName),
+      ":before": cutoffString(before),
+    },
+    ProjectionExpression: "sagaId, correlationId",
+    Segment: segment.index,
+    TotalSegments: segment.total,
+    ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+  };
+};
 
 /** A completed saga chosen for deletion. */
 export interface CleanupVictim {
@@ -421,9 +424,9 @@ export const deleteCompletedSagasInput = (
   before: Date,
 ): BatchExecuteStatementCommandInput => ({
   Statements: victims.map((victim) => {
-    const key = sagaKey(sagaName, victim.sagaId);
+    const key = layoutOf(table).sagaKey(sagaName, victim.sagaId);
     return {
-      Statement: `DELETE FROM "${table.tableName}" WHERE PK = ? AND SK = ? AND isCompleted = ? AND completedAt < ? RETURNING ALL OLD *`,
+      Statement: `DELETE FROM "${table.tableName}" WHERE PK = ? AND SK = ? AND isCompleted = ? AND ${layoutOf(table).completedAtAttribute} < ? RETURNING ALL OLD *`,
       Parameters: [key.PK, key.SK, true, cutoffString(before)],
     };
   }),
@@ -439,7 +442,7 @@ export const deleteCorrelationsInput = (
   victims: readonly CleanupVictim[],
 ): BatchExecuteStatementCommandInput => ({
   Statements: victims.map((victim) => {
-    const key = correlationKey(sagaName, victim.correlationId);
+    const key = layoutOf(table).correlationKey(sagaName, victim.correlationId);
     return {
       Statement: `DELETE FROM "${table.tableName}" WHERE PK = ? AND SK = ? AND sagaId = ?`,
       Parameters: [key.PK, key.SK, victim.sagaId],

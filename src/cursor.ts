@@ -3,7 +3,7 @@
  * partition is implied by the saga name, so a cursor can never lead into another name.
  */
 import { ConfigurationError } from "./errors.js";
-import { SAGA_SORT_PREFIX } from "./keys.js";
+import { DEFAULT_LAYOUT } from "./layout.js";
 
 /** Cursor for the page after the item with this sort key. */
 export const encodeCursor = (sortKey: string): string =>
@@ -13,7 +13,7 @@ export const encodeCursor = (sortKey: string): string =>
 export const decodeCursor = (cursor: string): string => {
   const sortKey =
     typeof cursor === "string" ? Buffer.from(cursor, "base64url").toString("utf8") : "";
-  if (!sortKey.startsWith(SAGA_SORT_PREFIX) || encodeCursor(sortKey) !== cursor) {
+  if (!sortKey.startsWith(DEFAULT_LAYOUT.sagaSortPrefix) || encodeCursor(sortKey) !== cursor) {
     throw new ConfigurationError(
       "cursor.invalid",
       `not a findByName cursor: ${JSON.stringify(cursor)}`,

@@ -56,6 +56,8 @@ export {
   report,
   SagaItemCodec,
   SagaMetadataCodec,
+  StoredMetadataCodec,
+  DynamoDBNumber,
   ValidDate,
   type SagaItem,
   type SagaItemAttributes,
@@ -71,6 +73,7 @@ export {
   type StatePath,
 } from "./marshal.js";
 export * as keys from "./keys.js";
+export { DEFAULT_LAYOUT, type IndexLayout, type ItemKey, type TableLayout } from "./layout.js";
 export * as commands from "./commands.js";
 export {
   ConfigurationError,

@@ -1,17 +1,10 @@
 /**
- * Key layout of the single table, in one place.
- *
- * | item        | PK               | SK                   |
- * |-------------|------------------|----------------------|
- * | saga        | `SAGA#<name>`    | `ID#<sagaId>`        |
- * | correlation | `SAGA#<name>`    | `CORR#<correlation>` |
- *
- * Saga items also carry GSI1 (`SAGA#<name>` / `CORR#<correlation>`) and, while completed,
- * GSI2 (`COMPLETED#<YYYY-MM-DD>` / `<name>#<sagaId>`).
- *
- * Why names may not contain `#`: GSI2 is searched by the prefix `<name>#`, and a name `A`
- * must never match the items of a name `A#B`. Ids and correlation ids may contain `#`:
- * they always sit after a fixed prefix, at the end of a key whose partition is exact.
+ * What may be used in a key: saga names, saga ids and correlation ids are checked here, before
+ * any request, against limits that keep every key the layout (layout.ts) builds under
+ * DynamoDB's. Why names may not contain `#`: the cleanup index is searched by the prefix
+ * `<name>#`, and a name `A` must never match the items of a name `A#B`. Ids and correlation
+ * ids may contain `#`: they always sit after a fixed prefix, at the end of a key whose
+ * partition is exact.
  */
 import { InvalidKeyError, type SagaStoreErrorInit } from "./errors.js";
 
@@ -23,47 +16,6 @@ export const KEY_LIMITS = {
   /** `CORR#<correlation>` ≤ 1024 bytes. */
   correlationId: 1000,
 } as const;
-
-/** Primary key of an item. */
-export interface ItemKey {
-  readonly PK: string;
-  readonly SK: string;
-}
-
-export const sagaPartition = (sagaName: string): string => `SAGA#${sagaName}`;
-export const SAGA_SORT_PREFIX = "ID#";
-export const CORRELATION_SORT_PREFIX = "CORR#";
-export const COMPLETED_PARTITION_PREFIX = "COMPLETED#";
-
-/** Key of a saga item. */
-export const sagaKey = (sagaName: string, sagaId: string): ItemKey => ({
-  PK: sagaPartition(sagaName),
-  SK: SAGA_SORT_PREFIX + sagaId,
-});
-
-/** Key of the item that reserves a correlation id for one saga. */
-export const correlationKey = (sagaName: string, correlationId: string): ItemKey => ({
-  PK: sagaPartition(sagaName),
-  SK: CORRELATION_SORT_PREFIX + correlationId,
-});
-
-/** GSI1 sort key: the correlation index. */
-export const correlationIndexSortKey = (correlationId: string): string =>
-  CORRELATION_SORT_PREFIX + correlationId;
-
-/** GSI2 partition key: the UTC day a saga completed. */
-export const completedPartition = (completedAt: Date): string =>
-  COMPLETED_PARTITION_PREFIX + completedAt.toISOString().slice(0, 10);
-
-/** GSI2 sort key prefix shared by every saga of one name. */
-export const cleanupSortPrefix = (sagaName: string): string => `${sagaName}#`;
-
-/** GSI2 sort key of one saga. */
-export const cleanupSortKey = (sagaName: string, sagaId: string): string =>
-  cleanupSortPrefix(sagaName) + sagaId;
-
-/** Saga id back from a saga item's sort key. */
-export const sagaIdFromSortKey = (sk: string): string => sk.slice(SAGA_SORT_PREFIX.length);
 
 // C0 controls and DEL: invisible in consoles and logs, and a way to smuggle look-alike keys.
 // eslint-disable-next-line no-control-regex

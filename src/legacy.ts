@@ -30,15 +30,11 @@ import {
 import type { SagaState, SagaStateMetadata } from "./contract.js";
 import { SagaStoreError } from "./errors.js";
 import { attribute, type CancellationReason } from "./failures.js";
-import {
-  CORRELATION_SORT_PREFIX,
-  correlationKey,
-  describeType,
-  keyProblem,
-  SAGA_SORT_PREFIX,
-  sagaKey,
-  type ItemKey,
-} from "./keys.js";
+import { describeType, keyProblem } from "./keys.js";
+import { DEFAULT_LAYOUT, type ItemKey } from "./layout.js";
+
+// 0.2.x tables are migrated to the default layout.
+const { correlationKey, correlationSortPrefix, sagaKey, sagaSortPrefix } = DEFAULT_LAYOUT;
 import { encodeState, type EncodedState } from "./marshal.js";
 import { itemSize, MAX_ITEM_BYTES } from "./size.js";
 
@@ -86,8 +82,8 @@ export const isLegacyItem = (item: RawItem): boolean =>
   typeof item.PK === "string" &&
   item.PK === item.sagaName &&
   typeof item.SK === "string" &&
-  !item.SK.startsWith(SAGA_SORT_PREFIX) &&
-  !item.SK.startsWith(CORRELATION_SORT_PREFIX);
+  !item.SK.startsWith(sagaSortPrefix) &&
+  !item.SK.startsWith(correlationSortPrefix);
 
 /** Key of a 0.2.2 saga item. */
 export const legacyKey = (sagaName: string, sagaId: string): ItemKey => ({
@@ -265,7 +261,7 @@ export const convertLegacyItem = (
       isLegacyItem(item)
         ? E.right(undefined)
         : E.left(
-            `the sort key starts with today's prefix ${SAGA_SORT_PREFIX} or ${CORRELATION_SORT_PREFIX}`,
+            `the sort key starts with today's prefix ${sagaSortPrefix} or ${correlationSortPrefix}`,
           ),
     ),
     E.map(({ sagaName, correlationId, metadata }) => ({

@@ -21,11 +21,13 @@ import type * as t from "io-ts";
 import type { SagaState, SagaStateMetadata } from "./contract.js";
 import {
   decodeProblems,
+  METADATA_FIELDS,
   report,
+  type SagaItem,
   SagaItemCodec,
   SagaMetadataCodec,
+  StoredMetadataCodec,
   summarizeProblems,
-  type SagaItem,
 } from "./codecs.js";
 import {
   clip,
@@ -43,16 +45,7 @@ export type StatePath = ReadonlyArray<string | number>;
 /** An application's own io-ts codec for its saga state (defined with the other validators). */
 export type { StateCodec } from "./validation.js";
 
-/** Metadata fields that are written only when present. */
-export const OPTIONAL_METADATA = [
-  "archivedAt",
-  "traceParent",
-  "traceState",
-  "timeoutMs",
-  "timeoutExpiresAt",
-] as const;
-
-const DATE_METADATA = new Set<string>(["createdAt", "updatedAt", "archivedAt", "timeoutExpiresAt"]);
+export { OPTIONAL_METADATA } from "./codecs.js";
 
 /** The attributes a state turns into, besides keys. */
 export interface EncodedState {
@@ -217,9 +210,6 @@ export const prepareState = (input: unknown, init: SagaStoreErrorInit): Prepared
   return { value, dates };
 };
 
-const isoOrNull = (value: Date | null): string | null =>
-  value === null ? null : value.toISOString();
-
 /**
  * Validates a state (metadata, the application's codec, the walk above) and encodes it.
  * Throws `InvalidStateError` before anything is sent.
@@ -253,26 +243,18 @@ export const encodeState = <TState extends SagaState>(
   };
 };
 
+/** The metadata's attributes, by the stored codec: known fields only, absent ones left out. */
 const encodeMetadata = (
   metadata: SagaStateMetadata,
 ): Record<string, string | number | boolean | null> => {
-  const out: Record<string, string | number | boolean | null> = {
-    sagaId: metadata.sagaId,
-    version: metadata.version,
-    isCompleted: metadata.isCompleted,
-    createdAt: metadata.createdAt.toISOString(),
-    updatedAt: metadata.updatedAt.toISOString(),
-  };
-  for (const field of OPTIONAL_METADATA) {
-    const value = metadata[field];
-    if (value === undefined) continue;
-    out[field] = value instanceof Date || value === null ? isoOrNull(value) : value;
+  const encoded = StoredMetadataCodec.encode(metadata) as Record<string, unknown>;
+  const out: Record<string, string | number | boolean | null> = {};
+  for (const field of METADATA_FIELDS) {
+    const value = encoded[field];
+    if (value !== undefined) out[field] = value as string | number | boolean | null;
   }
   return out;
 };
-
-/** Whether a metadata attribute holds a date (and decodes to `Date`). */
-export const isDateMetadata = (field: string): boolean => DATE_METADATA.has(field);
 
 const setAtPath = (root: unknown, path: StatePath): boolean => {
   if (path.length === 0) return false;
@@ -324,14 +306,8 @@ export const decodeSagaItem = <TState extends SagaState>(
       throw new InvalidItemError(`stateDates names no date at ${where}`, init);
     }
   }
-  const metadata: Record<string, unknown> = {
-    sagaId: item.sagaId,
-    version: item.version,
-    createdAt: item.createdAt,
-    updatedAt: item.updatedAt,
-    isCompleted: item.isCompleted,
-  };
-  for (const field of OPTIONAL_METADATA) {
+  const metadata: Record<string, unknown> = {};
+  for (const field of METADATA_FIELDS) {
     if (item[field] !== undefined) metadata[field] = item[field];
   }
   // `application` was just parsed and belongs to no one else: attach the metadata in place.

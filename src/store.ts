@@ -24,7 +24,7 @@ import {
   legacyPartitionProbeInput,
   updateInput,
   updatedAttributes,
-  WRITE_ID,
+  layoutOf,
   DEFAULT_INDEX_NAMES,
   DYNAMODB_NAME,
   type TableNames,
@@ -48,7 +48,7 @@ import {
   isConditionalCheckFailure,
   isItemTooLarge,
 } from "./failures.js";
-import { assertKeyParts, sagaKey } from "./keys.js";
+import { assertKeyParts } from "./keys.js";
 import { decodeSagaItem, encodeState, type EncodedState } from "./marshal.js";
 import { isStateValidator, validateWith, type StateValidator } from "./validation.js";
 import { ensuringTable } from "./ensure-gate.js";
@@ -204,8 +204,8 @@ const updatedItemLowerBound = (
   encoded: EncodedState,
   writeId: string,
 ): Record<string, unknown> => ({
-  ...sagaKey(sagaName, encoded.metadata.sagaId as string),
-  ...updatedAttributes(sagaName, encoded, { writeId }),
+  ...layoutOf(table).sagaKey(sagaName, encoded.metadata.sagaId as string),
+  ...updatedAttributes(table, sagaName, encoded, { writeId }),
 });
 
 /** The `ensureTable` options of the store's opt-in ensure step. */
@@ -460,7 +460,9 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       const stored = (error as { Item?: Record<string, unknown> }).Item;
       // The SDK retried a request whose answer was lost, and the first attempt was applied:
       // the condition now fails on the store's own write, which is a success.
-      if (attribute(stored, WRITE_ID) === writeId) return E.right(undefined);
+      if (attribute(stored, layoutOf(table).writeIdAttribute) === writeId) {
+        return E.right(undefined);
+      }
       const actual = attribute(stored, "version");
       return E.left(
         actual === undefined

@@ -20,6 +20,7 @@ import {
   type TimeToLiveDescription,
 } from "@aws-sdk/client-dynamodb";
 import { isDeepStrictEqual } from "node:util";
+import { DEFAULT_LAYOUT, keyAttributes, type IndexLayout } from "./layout.js";
 import { DEFAULT_INDEX_NAMES, DYNAMODB_NAME } from "./commands.js";
 import { ConfigurationError } from "./errors.js";
 import { isTableNotFound } from "./failures.js";
@@ -38,7 +39,7 @@ export interface TableClient {
 }
 
 /** The attribute DynamoDB's TTL reads (epoch seconds), written at completion when configured. */
-export const TTL_ATTRIBUTE = "expiresAt";
+export const TTL_ATTRIBUTE = DEFAULT_LAYOUT.ttlAttribute;
 
 /** Read and write capacity of a provisioned table (applied to its indexes too). */
 export interface ProvisionedThroughput {
@@ -163,28 +164,28 @@ export const getTableSchema = (
     billingMode === "PROVISIONED"
       ? { ProvisionedThroughput: { ...options.provisionedThroughput! } }
       : {};
+  const layout = DEFAULT_LAYOUT;
+  const index = (name: string, { partitionKey, sortKey, projection }: IndexLayout) => ({
+    IndexName: name,
+    KeySchema: keySchema(partitionKey, sortKey),
+    // A copy, so that a caller editing the schema cannot edit the layout.
+    Projection: {
+      ...projection,
+      ...(projection.NonKeyAttributes
+        ? { NonKeyAttributes: [...projection.NonKeyAttributes] }
+        : {}),
+    },
+    ...capacity,
+  });
   return {
     TableName: tableName,
     BillingMode: billingMode,
     ...capacity,
-    KeySchema: keySchema("PK", "SK"),
-    AttributeDefinitions: ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"].map(attribute),
+    KeySchema: keySchema(layout.partitionKey, layout.sortKey),
+    AttributeDefinitions: keyAttributes(layout).map(attribute),
     GlobalSecondaryIndexes: [
-      {
-        IndexName: indexNames.correlation,
-        KeySchema: keySchema("GSI1PK", "GSI1SK"),
-        Projection: { ProjectionType: "KEYS_ONLY" },
-        ...capacity,
-      },
-      {
-        IndexName: indexNames.cleanup,
-        KeySchema: keySchema("GSI2PK", "GSI2SK"),
-        Projection: {
-          ProjectionType: "INCLUDE",
-          NonKeyAttributes: ["sagaId", "correlationId", "completedAt"],
-        },
-        ...capacity,
-      },
+      index(indexNames.correlation, layout.indexes.correlation),
+      index(indexNames.cleanup, layout.indexes.cleanup),
     ],
   };
 };
@@ -303,8 +304,8 @@ export const optionsOfSchema = (schema: TableSchema): CreateTableOptions => {
             WriteCapacityUnits: throughput.WriteCapacityUnits ?? 0,
           },
         }),
-    correlationIndexName: indexKeyedBy("GSI1PK"),
-    cleanupIndexName: indexKeyedBy("GSI2PK"),
+    correlationIndexName: indexKeyedBy(DEFAULT_LAYOUT.indexes.correlation.partitionKey),
+    cleanupIndexName: indexKeyedBy(DEFAULT_LAYOUT.indexes.cleanup.partitionKey),
   };
   if (!isDeepStrictEqual(getTableSchema(options.tableName, options), schema)) {
     throw new ConfigurationError(

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import { QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { keys, type DynamoDBSagaStoreFunctions } from "../../src/index.js";
+import { DEFAULT_LAYOUT, type DynamoDBSagaStoreFunctions } from "../../src/index.js";
 import type { LoopStats } from "./runtime.js";
 import { MESSAGE_TYPES, occurredAt, SAGA_NAME, type OrderState } from "./saga.js";
 import type { OrderPlan, Workload } from "./workload.js";
@@ -134,7 +134,7 @@ const countItems = async (docClient: DynamoDBDocumentClient, tableName: string) 
       new QueryCommand({
         TableName: tableName,
         KeyConditionExpression: "PK = :pk",
-        ExpressionAttributeValues: { ":pk": keys.sagaPartition(SAGA_NAME) },
+        ExpressionAttributeValues: { ":pk": DEFAULT_LAYOUT.sagaPartitions(SAGA_NAME)[0]! },
         Select: "COUNT",
         ConsistentRead: true,
         ExclusiveStartKey: startKey,

@@ -1,6 +1,6 @@
 /** The load test's audit finds each kind of inconsistency it is meant to find (no DynamoDB). */
 import { randomUUID } from "node:crypto";
-import { commands, encodeState, keys } from "../../src";
+import { commands, DEFAULT_LAYOUT, encodeState } from "../../src";
 import {
   handleOrderMessage,
   initialOrderState,
@@ -117,8 +117,8 @@ it("finds a message missing, a message applied twice, a wrong version, and an un
 it("finds items that are neither sagas nor correlation items", () => {
   const { problems } = auditTable(
     [
-      { PK: keys.sagaPartition("Other"), SK: "ID#x" },
-      { PK: keys.sagaPartition(SAGA), SK: "OTHER#x" },
+      { PK: DEFAULT_LAYOUT.sagaPartitions("Other")[0]!, SK: "ID#x" },
+      { PK: DEFAULT_LAYOUT.sagaPartitions(SAGA)[0]!, SK: "OTHER#x" },
     ],
     SAGA,
     new Map(),

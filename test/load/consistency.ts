@@ -13,7 +13,7 @@
  * @packageDocumentation
  */
 import { ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { decodeSagaItem, keys } from "../../src";
+import { decodeSagaItem, DEFAULT_LAYOUT } from "../../src";
 import type { OrderState } from "../../scripts/demo/saga";
 
 type Item = Record<string, unknown>;
@@ -66,17 +66,17 @@ export const auditTable = (
   expected: ReadonlyMap<string, Expectation>,
 ): Audit => {
   const problems: string[] = [];
-  const partition = keys.sagaPartition(sagaName);
+  const partition = DEFAULT_LAYOUT.sagaPartitions(sagaName)[0]!;
   const sagas = new Map<string, Item>(); // by saga id
   const guards = new Map<string, Item>(); // by correlation id
   for (const item of items) {
     const { PK, SK } = item;
     if (PK !== partition || typeof SK !== "string") {
       problems.push(`an item outside ${partition}: ${JSON.stringify({ PK, SK })}`);
-    } else if (SK.startsWith(keys.SAGA_SORT_PREFIX)) {
-      sagas.set(keys.sagaIdFromSortKey(SK), item);
-    } else if (SK.startsWith(keys.CORRELATION_SORT_PREFIX)) {
-      guards.set(SK.slice(keys.CORRELATION_SORT_PREFIX.length), item);
+    } else if (SK.startsWith(DEFAULT_LAYOUT.sagaSortPrefix)) {
+      sagas.set(DEFAULT_LAYOUT.sagaIdFromSortKey(SK), item);
+    } else if (SK.startsWith(DEFAULT_LAYOUT.correlationSortPrefix)) {
+      guards.set(SK.slice(DEFAULT_LAYOUT.correlationSortPrefix.length), item);
     } else {
       problems.push(`an item of unknown kind: ${SK}`);
     }
@@ -97,7 +97,7 @@ export const auditTable = (
       ...(sagasByCorrelation.get(correlationId) ?? []),
       sagaId,
     ]);
-    if (item.GSI1SK !== keys.correlationIndexSortKey(correlationId)) {
+    if (item.GSI1SK !== DEFAULT_LAYOUT.correlationIndexKey(sagaName, correlationId).GSI1SK) {
       problems.push(`${what}: GSI1SK ${String(item.GSI1SK)} is not that of ${correlationId}`);
     }
     const guard = guards.get(correlationId);

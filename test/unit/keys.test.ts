@@ -1,19 +1,16 @@
 import fc from "fast-check";
 import { InvalidKeyError } from "../../src";
-import {
-  assertKeyParts,
-  cleanupSortKey,
-  cleanupSortPrefix,
-  completedPartition,
-  correlationIndexSortKey,
-  correlationKey,
-  describeType,
-  KEY_LIMITS,
-  keyProblem,
-  sagaIdFromSortKey,
-  sagaKey,
-  sagaPartition,
-} from "../../src/keys";
+import { assertKeyParts, describeType, KEY_LIMITS, keyProblem } from "../../src/keys";
+import { DEFAULT_LAYOUT } from "../../src/layout";
+
+// The default layout's key formats, under the names this file has always used.
+const { sagaKey, correlationKey, cleanupSortPrefix, sagaIdFromSortKey } = DEFAULT_LAYOUT;
+const sagaPartition = (name: string) => DEFAULT_LAYOUT.sagaPartitions(name)[0];
+const correlationIndexSortKey = (id: string) => DEFAULT_LAYOUT.correlationIndexKey("S", id).GSI1SK;
+const cleanupIndexKey = (name: string, id: string, at = new Date(0)) =>
+  DEFAULT_LAYOUT.cleanupIndexKey(name, id, at);
+const completedPartition = (at: Date) => cleanupIndexKey("S", "x", at).GSI2PK;
+const cleanupSortKey = (name: string, id: string) => cleanupIndexKey(name, id).GSI2SK!;
 
 /** A valid saga name: anything `keyProblem` accepts (so no `#`, no controls, within limits). */
 const validSagaName = fc

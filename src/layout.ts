@@ -1,0 +1,140 @@
+/**
+ * The item layout of the table, as one value: key attribute names and formats, the two
+ * indexes (keys and projections), and the attributes the store's conditions and DynamoDB's
+ * TTL read. The command builders, the table schema, `ensureTable` and cleanup all read it, so
+ * another layout (a sharded one) is another value, not edits across modules.
+ *
+ * The default layout is the seed README's:
+ *
+ * | item        | PK               | SK                   |
+ * |-------------|------------------|----------------------|
+ * | saga        | `SAGA#<name>`    | `ID#<sagaId>`        |
+ * | correlation | `SAGA#<name>`    | `CORR#<correlation>` |
+ *
+ * Saga items also carry the correlation index keys (`SAGA#<name>` / `CORR#<correlation>`)
+ * and, while completed, the cleanup index keys (`COMPLETED#<YYYY-MM-DD>` / `<name>#<sagaId>`).
+ *
+ * Saga names may not contain `#` (keys.ts): the cleanup index is searched by the prefix
+ * `<name>#`, and a name `A` must never match the items of a name `A#B`.
+ */
+import type { Projection } from "@aws-sdk/client-dynamodb";
+
+/** Primary key of an item. */
+export interface ItemKey {
+  readonly PK: string;
+  readonly SK: string;
+}
+
+/** A global secondary index: its key attributes and what it projects. */
+export interface IndexLayout {
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  readonly projection: Projection;
+}
+
+/** Where every item and attribute of the store lives. */
+export interface TableLayout {
+  /** Primary key attribute names. */
+  readonly partitionKey: "PK";
+  readonly sortKey: "SK";
+  /** Key of the saga item. */
+  readonly sagaKey: (sagaName: string, sagaId: string) => ItemKey;
+  /** Key of the item that reserves a correlation id for one saga. */
+  readonly correlationKey: (sagaName: string, correlationId: string) => ItemKey;
+  /** The partition key values that hold the saga items of a name (listing reads each). */
+  readonly sagaPartitions: (sagaName: string) => readonly string[];
+  /** Sort key prefix of saga items (correlation items share their partitions). */
+  readonly sagaSortPrefix: string;
+  /** Sort key prefix of correlation items. */
+  readonly correlationSortPrefix: string;
+  /** Saga id back from a saga item's sort key. */
+  readonly sagaIdFromSortKey: (sortKey: string) => string;
+  /** The correlation index attributes of a saga item. */
+  readonly correlationIndexKey: (
+    sagaName: string,
+    correlationId: string,
+  ) => Readonly<Record<string, string>>;
+  /** The cleanup index attributes of a saga item that completed at `completedAt`. */
+  readonly cleanupIndexKey: (
+    sagaName: string,
+    sagaId: string,
+    completedAt: Date,
+  ) => Readonly<Record<string, string>>;
+  /** Cleanup index sort key prefix shared by every saga of one name. */
+  readonly cleanupSortPrefix: (sagaName: string) => string;
+  readonly indexes: { readonly correlation: IndexLayout; readonly cleanup: IndexLayout };
+  /** Epoch seconds DynamoDB's TTL reads (set at completion when configured). */
+  readonly ttlAttribute: string;
+  /** ISO time of the first completing write (what cleanup compares). */
+  readonly completedAtAttribute: string;
+  /** Id of the last update that wrote a saga item (recognises a retried update's own write). */
+  readonly writeIdAttribute: string;
+}
+
+const SAGA_PARTITION_PREFIX = "SAGA#";
+const SAGA_SORT_PREFIX = "ID#";
+const CORRELATION_SORT_PREFIX = "CORR#";
+const COMPLETED_PARTITION_PREFIX = "COMPLETED#";
+
+const sagaPartition = (sagaName: string): string => SAGA_PARTITION_PREFIX + sagaName;
+
+/** The UTC day of a completion, as the cleanup index partitions by it. */
+const completionDay = (completedAt: Date): string => completedAt.toISOString().slice(0, 10);
+
+/** The seed README's layout: one partition per saga name, one cleanup partition per day. */
+export const DEFAULT_LAYOUT: TableLayout = {
+  partitionKey: "PK",
+  sortKey: "SK",
+  sagaKey: (sagaName, sagaId) => ({
+    PK: sagaPartition(sagaName),
+    SK: SAGA_SORT_PREFIX + sagaId,
+  }),
+  correlationKey: (sagaName, correlationId) => ({
+    PK: sagaPartition(sagaName),
+    SK: CORRELATION_SORT_PREFIX + correlationId,
+  }),
+  sagaPartitions: (sagaName) => [sagaPartition(sagaName)],
+  sagaSortPrefix: SAGA_SORT_PREFIX,
+  correlationSortPrefix: CORRELATION_SORT_PREFIX,
+  sagaIdFromSortKey: (sortKey) => sortKey.slice(SAGA_SORT_PREFIX.length),
+  correlationIndexKey: (sagaName, correlationId) => ({
+    GSI1PK: sagaPartition(sagaName),
+    GSI1SK: CORRELATION_SORT_PREFIX + correlationId,
+  }),
+  cleanupIndexKey: (sagaName, sagaId, completedAt) => ({
+    GSI2PK: COMPLETED_PARTITION_PREFIX + completionDay(completedAt),
+    GSI2SK: `${sagaName}#${sagaId}`,
+  }),
+  cleanupSortPrefix: (sagaName) => `${sagaName}#`,
+  indexes: {
+    // Keys only: no lookup reads it, and an update changes none of its attributes, so it
+    // costs the index nothing.
+    correlation: {
+      partitionKey: "GSI1PK",
+      sortKey: "GSI1SK",
+      projection: { ProjectionType: "KEYS_ONLY" },
+    },
+    // Exactly what cleanup reads.
+    cleanup: {
+      partitionKey: "GSI2PK",
+      sortKey: "GSI2SK",
+      projection: {
+        ProjectionType: "INCLUDE",
+        NonKeyAttributes: ["sagaId", "correlationId", "completedAt"],
+      },
+    },
+  },
+  ttlAttribute: "expiresAt",
+  completedAtAttribute: "completedAt",
+  writeIdAttribute: "writeId",
+};
+
+/** Every key attribute of the layout (table and indexes): all strings. */
+export const keyAttributes = (layout: TableLayout): string[] => [
+  layout.partitionKey,
+  layout.sortKey,
+  layout.indexes.correlation.partitionKey,
+  layout.indexes.correlation.sortKey,
+  layout.indexes.cleanup.partitionKey,
+  layout.indexes.cleanup.sortKey,
+];
