@@ -26,8 +26,9 @@ import {
 } from "./commands.js";
 import type { RetryableErrorClasses } from "./core-link.js";
 import { ConfigurationError, DynamoDBRequestError } from "./errors.js";
-import { attribute } from "./failures.js";
+import { attribute, isRetryableReason } from "./failures.js";
 import type { Perform } from "./request.js";
+import { backoff, type Timing } from "./timing.js";
 
 /** Progress of a cleanup run, reported after every batch. */
 export interface CleanupProgress {
@@ -49,20 +50,6 @@ export interface CleanupOptions {
 
 /** Attempts per batch before unprocessed statements fail the run. */
 export const MAX_ATTEMPTS = 8;
-
-/** Statement error codes a later attempt may get through. */
-const RETRYABLE_STATEMENT_CODES = new Set([
-  "ThrottlingError",
-  "ProvisionedThroughputExceeded",
-  "RequestLimitExceeded",
-  "InternalServerError",
-  "TransactionConflict",
-]);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Full-jitter exponential backoff: up to 50 ms, 100 ms, … capped at 2 s. */
-const backoff = (attempt: number) => sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt));
 
 /** A counting semaphore: at most `limit` tasks run at once. */
 const limiter = (limit: number) => {
@@ -104,6 +91,8 @@ export interface CleanupContext {
   readonly table: TableNames;
   /** The retryable error classes of the store. */
   readonly classes: Promise<RetryableErrorClasses>;
+  /** Backoff waits and jitter. */
+  readonly timing: Timing;
 }
 
 /** Outcome of `executeAll`. */
@@ -136,7 +125,7 @@ const executeAll = async (
         lastFailure,
       );
     }
-    if (attempt > 0) await backoff(attempt);
+    if (attempt > 0) await backoff(ctx.timing, attempt);
     const out = await ctx.perform({ operation: "deleteCompletedBefore", sagaName }, build(pending));
     const responses = out.Responses ?? [];
     const retry: CleanupVictim[] = [];
@@ -152,7 +141,7 @@ const executeAll = async (
       const failure = Object.assign(new Error(error?.Message ?? "no response for this statement"), {
         name: code ?? "MissingResponse",
       });
-      if (code !== undefined && !RETRYABLE_STATEMENT_CODES.has(code)) {
+      if (code !== undefined && !isRetryableReason(code)) {
         throw new DynamoDBRequestError("deleteCompletedBefore", {
           sagaName,
           sagaId: victim.sagaId,

@@ -35,15 +35,23 @@ const RETRYABLE_NAMES = new Set([
   "RequestTimeoutException",
 ]);
 
-/** Cancellation reason codes of a transaction that a retry may get through. */
+/**
+ * Codes of a cancelled transaction's reasons, and of failed PartiQL statements, that a later
+ * attempt may get through.
+ */
 const RETRYABLE_REASONS = new Set([
   "TransactionConflict",
   "ThrottlingError",
   "ProvisionedThroughputExceeded",
   "RequestLimitExceeded",
+  "InternalServerError",
 ]);
 
-const NETWORK_CODES = new Set([
+/** Whether a transaction reason or statement error code may pass on a later attempt. */
+export const isRetryableReason = (code: string): boolean => RETRYABLE_REASONS.has(code);
+
+/** Node's error codes of a failed or lost connection. */
+export const NETWORK_CODES: ReadonlySet<string> = new Set([
   "ECONNRESET",
   "ECONNREFUSED",
   "ETIMEDOUT",

@@ -36,6 +36,7 @@ import {
   type RawItem,
 } from "./legacy.js";
 import { meterSend } from "./metering.js";
+import { backoff, REAL_TIMING, type Timing } from "./timing.js";
 import { performer, type OutputOf, type Perform, type Send } from "./request.js";
 import { MAX_TTL_SECONDS } from "./store.js";
 
@@ -66,6 +67,8 @@ export interface MigrateOptions {
   readonly concurrency?: number;
   /** Called after every saga. */
   readonly onProgress?: (progress: MigrateProgress) => void;
+  /** Backoff waits and jitter (tests). Default: real time. */
+  readonly timing?: Timing;
 }
 
 /** A 0.2.2 item that was left as it is, and why. */
@@ -109,11 +112,6 @@ export interface MigrateSummary extends Omit<MigrateProgress, "skipped"> {
 export const MIGRATE_MAX_ATTEMPTS = 8;
 
 const OPERATION = "migrate";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Full-jitter exponential backoff: up to 50 ms, 100 ms, … capped at 2 s. */
-const backoff = (attempt: number) => sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt));
 
 /** A counting semaphore: at most `limit` tasks run at once. */
 const limiter = (limit: number) => {
@@ -188,7 +186,7 @@ const persist = async <C extends GetCommand | ScanCommand>(
     if (result.kind !== "retry" || n >= MIGRATE_MAX_ATTEMPTS) {
       throw toStoreError(result.error, OPERATION, init, await loadRetryableErrors());
     }
-    await backoff(n);
+    await backoff(ctx.options.timing ?? REAL_TIMING, n);
   }
 };
 
@@ -269,7 +267,7 @@ const migrateItem = async (ctx: Context, found: RawItem): Promise<Outcome> => {
     if (result.kind === "retry") {
       // Throttling, a conflict with a concurrent write, a lost answer: the same plan again.
       lastFault = result.error;
-      await backoff(n + 1);
+      await backoff(ctx.options.timing ?? REAL_TIMING, n + 1);
       continue;
     }
     lastFault = undefined;

@@ -52,6 +52,7 @@ import { assertKeyParts } from "./keys.js";
 import { decodeSagaItem, encodeState, type EncodedState } from "./marshal.js";
 import { isStateValidator, validateWith, type StateValidator } from "./validation.js";
 import { ensuringTable } from "./ensure-gate.js";
+import { REAL_TIMING, type Timing } from "./timing.js";
 import {
   performer,
   type Perform,
@@ -108,6 +109,8 @@ export interface DynamoDBSagaStoreDeps<TState extends SagaState = SagaState> {
    * metrics, tracing, logs. See `createRequestMeter` and docs/operations.md.
    */
   readonly onRequest?: RequestObserver;
+  /** Waits and jitter of cleanup's backoff and the ensure step's table waits (tests). */
+  readonly timing?: Timing;
 }
 
 /** What the store needs to run `ensureTable` itself. */
@@ -251,13 +254,20 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     );
   }
   const observer = deps.onRequest;
+  const timing = deps.timing ?? REAL_TIMING;
   const direct = performer(deps.send, { classes, observer });
   const ensured = deps.ensureTable;
   // Every request goes through `perform`, so the ensure step is a decorator of it.
   const perform: Perform =
     ensured === undefined
       ? direct
-      : ensuringTable(direct, ensured.client, tableOptionsOf(ensured, table), classes, observer);
+      : ensuringTable(
+          direct,
+          ensured.client,
+          { ...tableOptionsOf(ensured, table), timing },
+          classes,
+          observer,
+        );
   const writeOptions = { ttlSeconds: completedSagaTtlSeconds };
 
   /** The application's check of a state it is about to write: InvalidStateError if refused. */
@@ -555,7 +565,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
         );
       }
     }
-    return runCleanup({ perform, table, classes }, sagaName, before, options);
+    return runCleanup({ perform, table, classes, timing }, sagaName, before, options);
   };
 
   return {

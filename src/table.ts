@@ -20,6 +20,7 @@ import {
   type TimeToLiveDescription,
 } from "@aws-sdk/client-dynamodb";
 import { isDeepStrictEqual } from "node:util";
+import { REAL_TIMING, type Timing } from "./timing.js";
 import { DEFAULT_LAYOUT, keyAttributes, type IndexLayout } from "./layout.js";
 import { DEFAULT_INDEX_NAMES, DYNAMODB_NAME } from "./commands.js";
 import { ConfigurationError } from "./errors.js";
@@ -79,6 +80,8 @@ export interface CreateTableOptions extends TableSchemaOptions {
    * projection is refused; one projecting more is served as it is.
    */
   readonly replaceIndexes?: boolean;
+  /** Waits while the table or an index is being created (tests). Default: real time. */
+  readonly timing?: Timing;
 }
 
 /** The table definition (`CreateTable` input and CloudFormation `AWS::DynamoDB::Table` properties). */
@@ -190,8 +193,6 @@ export const getTableSchema = (
   };
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 const describe = async (client: TableClient, tableName: string) =>
   (await client.send(
     new DescribeTableCommand({ TableName: tableName }),
@@ -201,9 +202,13 @@ const describe = async (client: TableClient, tableName: string) =>
 export const waitForTable = async (
   client: TableClient,
   tableName: string,
-  { maxWaitSeconds = 300, gone = false }: { maxWaitSeconds?: number; gone?: boolean } = {},
+  {
+    maxWaitSeconds = 300,
+    gone = false,
+    timing = REAL_TIMING,
+  }: { maxWaitSeconds?: number; gone?: boolean; timing?: Timing } = {},
 ): Promise<void> => {
-  const deadline = Date.now() + maxWaitSeconds * 1000;
+  const deadline = timing.now() + maxWaitSeconds * 1000;
   for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
     try {
       const { Table } = await describe(client, tableName);
@@ -215,13 +220,13 @@ export const waitForTable = async (
       if (!isTableNotFound(error)) throw error;
       if (gone) return;
     }
-    if (Date.now() > deadline) {
+    if (timing.now() > deadline) {
       throw new ConfigurationError(
         "table.invalid",
         `table ${tableName} did not become ${gone ? "deleted" : "ACTIVE"} within ${maxWaitSeconds}s`,
       );
     }
-    await sleep(delay);
+    await timing.sleep(delay);
   }
 };
 
@@ -255,7 +260,11 @@ const errorName = (error: unknown): unknown => (error as { name?: unknown } | nu
  * a `ValidationException` ("TimeToLive is already enabled"), which is success if TTL is now
  * on for `expiresAt` (re-read a few times, as the status may lag the refusal).
  */
-const enableTtl = async (client: TableClient, tableName: string): Promise<boolean> => {
+const enableTtl = async (
+  client: TableClient,
+  tableName: string,
+  timing: Timing,
+): Promise<boolean> => {
   if (ttlIsOn(tableName, await describeTtl(client, tableName))) return false;
   try {
     await client.send(
@@ -268,7 +277,7 @@ const enableTtl = async (client: TableClient, tableName: string): Promise<boolea
   } catch (error) {
     if (errorName(error) !== "ValidationException") throw error;
     for (const delay of [0, 200, 1000]) {
-      await sleep(delay);
+      await timing.sleep(delay);
       if (ttlIsOn(tableName, await describeTtl(client, tableName))) return false;
     }
     throw error;
@@ -328,8 +337,11 @@ export const createTable = async (
   const options = isTableSchema(input) ? optionsOfSchema(input) : input;
   const schema = getTableSchema(options.tableName, options);
   await client.send(new CreateTableCommand(schema));
-  await waitForTable(client, options.tableName, { maxWaitSeconds: options.maxWaitSeconds });
-  if (options.ttl) await enableTtl(client, options.tableName);
+  await waitForTable(client, options.tableName, {
+    maxWaitSeconds: options.maxWaitSeconds,
+    timing: options.timing,
+  });
+  if (options.ttl) await enableTtl(client, options.tableName, options.timing ?? REAL_TIMING);
   return schema;
 };
 
@@ -464,7 +476,11 @@ export const ensureTable = async (
 ): Promise<TableChange[]> => {
   const { tableName } = options;
   const schema = getTableSchema(tableName, options);
-  const wait = () => waitForTable(client, tableName, { maxWaitSeconds: options.maxWaitSeconds });
+  const wait = () =>
+    waitForTable(client, tableName, {
+      maxWaitSeconds: options.maxWaitSeconds,
+      timing: options.timing,
+    });
   const current = async (): Promise<TableDescription | undefined> => {
     try {
       return (await describe(client, tableName)).Table;
@@ -506,7 +522,7 @@ export const ensureTable = async (
     // An index another process created is checked like the ones found at the start.
     if (raced) refuseMismatch((await describe(client, tableName)).Table ?? table, schema);
   }
-  if (options.ttl && (await enableTtl(client, tableName))) {
+  if (options.ttl && (await enableTtl(client, tableName, options.timing ?? REAL_TIMING))) {
     changes.push({ kind: "enabledTtl", attributeName: TTL_ATTRIBUTE });
   }
   return changes;

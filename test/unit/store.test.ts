@@ -28,6 +28,7 @@ import {
   type SagaStateMetadata,
   type StoreCommand,
 } from "../../src";
+import type { Timing } from "../../src/timing";
 import {
   cleanupScanInput,
   deleteCompletedSagasInput,
@@ -121,6 +122,19 @@ const makeStore = (
   send: DynamoDBSagaStoreDeps["send"],
   deps: Partial<DynamoDBSagaStoreDeps<OrderState>> = {},
 ) => createDynamoDBSagaStore<OrderState>({ send, tableName: "sagas", ...deps });
+
+/** A `Timing` that records the delays asked for and does not wait; `random` is fixed. */
+const noWaiting = (random = 0) => {
+  const delays: number[] = [];
+  const timing: Timing = {
+    sleep: async (ms) => {
+      delays.push(ms);
+    },
+    random: () => random,
+    now: () => 0,
+  };
+  return { timing, delays };
+};
 
 /** What a promise rejects with (fails the test when it resolves). */
 const rejection = async (promise: Promise<unknown>): Promise<Record<string, unknown>> => {
@@ -1211,12 +1225,6 @@ describe("deleteCompletedBefore", () => {
     });
   };
 
-  afterEach(() => {
-    // Mocks first: restoring the setTimeout spy must not bring back a fake setTimeout.
-    jest.restoreAllMocks();
-    jest.useRealTimers();
-  });
-
   it("scans GSI2 in 4 parallel segments, then deletes 60 sagas in batches of at most 25, and their correlation items", async () => {
     const found = victims(60);
     const { send, calls } = cleanupSend(found);
@@ -1320,12 +1328,12 @@ describe("deleteCompletedBefore", () => {
     "InternalServerError",
     "TransactionConflict",
   ])("retries only the statements that failed with %s", async (code) => {
-    jest.spyOn(Math, "random").mockReturnValue(0);
     const found = victims(3);
     const { send, calls } = cleanupSend(found, (sk, attempt) =>
       sk === "ID#s1" && attempt === 1 ? code : undefined,
     );
-    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE, { segments: 1 })).toBe(3);
+    const store = makeStore(send, { timing: noWaiting().timing });
+    expect(await store.deleteCompletedBefore(NAME, BEFORE, { segments: 1 })).toBe(3);
 
     const sagas = sagaBatches(calls);
     expect(sagas.map(targets)).toEqual([["ID#s0", "ID#s1", "ID#s2"], ["ID#s1"]]);
@@ -1335,7 +1343,6 @@ describe("deleteCompletedBefore", () => {
   });
 
   it("retries statements the answer left out (no response for them)", async () => {
-    jest.spyOn(Math, "random").mockReturnValue(0);
     let first = true;
     const { send, calls } = fakeSend((command) => {
       if (command instanceof ScanCommand) return scanAnswer(command, victims(3));
@@ -1346,7 +1353,8 @@ describe("deleteCompletedBefore", () => {
       }
       return answer;
     });
-    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE, { segments: 1 })).toBe(3);
+    const store = makeStore(send, { timing: noWaiting().timing });
+    expect(await store.deleteCompletedBefore(NAME, BEFORE, { segments: 1 })).toBe(3);
     expect(sagaBatches(calls).map(targets)).toEqual([
       ["ID#s0", "ID#s1", "ID#s2"],
       ["ID#s1", "ID#s2"],
@@ -1354,29 +1362,23 @@ describe("deleteCompletedBefore", () => {
   });
 
   it("retries failed correlation deletes too", async () => {
-    jest.spyOn(Math, "random").mockReturnValue(0);
     const { send, calls } = cleanupSend(victims(2), (sk, attempt) =>
       sk === "CORR#c1" && attempt === 1 ? "ThrottlingError" : undefined,
     );
-    expect(await makeStore(send).deleteCompletedBefore(NAME, BEFORE, { segments: 1 })).toBe(2);
+    const store = makeStore(send, { timing: noWaiting().timing });
+    expect(await store.deleteCompletedBefore(NAME, BEFORE, { segments: 1 })).toBe(2);
     expect(correlationBatches(calls).map(targets)).toEqual([["CORR#c0", "CORR#c1"], ["CORR#c1"]]);
   });
 
   it("throws a TransientError after exactly MAX_ATTEMPTS (8) attempts of a statement that is always throttled, with growing backoff", async () => {
-    jest.useFakeTimers();
-    jest.spyOn(Math, "random").mockReturnValue(0.5);
-    const delays: number[] = [];
-    const realSetTimeout = global.setTimeout;
-    jest.spyOn(global, "setTimeout").mockImplementation(((callback: () => void, ms?: number) => {
-      delays.push(ms ?? 0);
-      return realSetTimeout(callback, ms);
-    }) as typeof setTimeout);
+    const { timing, delays } = noWaiting(0.5);
     const { send, calls } = cleanupSend(victims(2), (sk) =>
       sk === "ID#s1" ? "ThrottlingError" : undefined,
     );
 
-    const pending = rejection(makeStore(send).deleteCompletedBefore(NAME, BEFORE, { segments: 1 }));
-    await jest.runAllTimersAsync();
+    const pending = rejection(
+      makeStore(send, { timing }).deleteCompletedBefore(NAME, BEFORE, { segments: 1 }),
+    );
     const error = await pending;
 
     expect(MAX_ATTEMPTS).toBe(8);
