@@ -42,6 +42,21 @@ export const clientConfig = (options: GlobalOptions): DynamoDBClientConfig => ({
 });
 
 /**
+ * Makes `profile` the process's `AWS_PROFILE` until the returned function restores it. SDKs
+ * before 3.714 have no client `profile` setting: given one, they take its credentials but the
+ * region of the default profile. `AWS_PROFILE` is what every version reads for both.
+ */
+const selectProfile = (profile: string | undefined): (() => void) => {
+  if (profile === undefined) return () => undefined;
+  const before = process.env.AWS_PROFILE;
+  process.env.AWS_PROFILE = profile;
+  return () => {
+    if (before === undefined) delete process.env.AWS_PROFILE;
+    else process.env.AWS_PROFILE = before;
+  };
+};
+
+/**
  * The region the client will use. Resolved before the first request, so that a missing one
  * is a usage error naming where to set it, not the SDK's bare "Region is missing".
  */
@@ -66,6 +81,7 @@ export const withConnection = async <T>(
   options: GlobalOptions,
   use: (connection: Connection) => Promise<T>,
 ): Promise<T> => {
+  const restoreProfile = selectProfile(options.profile);
   const client = new DynamoDBClient(clientConfig(options));
   try {
     const region = await resolveRegion(client, options);
@@ -85,5 +101,6 @@ export const withConnection = async <T>(
     }
   } finally {
     client.destroy();
+    restoreProfile();
   }
 };

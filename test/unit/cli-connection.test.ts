@@ -2,7 +2,7 @@
  * What the command line hands the AWS SDK, and how it reports failures of a command that had
  * a client: without a server (the SDK's own resolution is in cli-profile.test.ts).
  */
-import { clientConfig } from "../../src/cli/context";
+import { clientConfig, withConnection } from "../../src/cli/context";
 import {
   CliError,
   ExitCode,
@@ -27,6 +27,31 @@ describe("clientConfig", () => {
         endpoint: "http://localhost:8000",
       }),
     ).toEqual({ region: "eu-west-1", profile: "ops", endpoint: "http://localhost:8000" });
+  });
+});
+
+describe("withConnection", () => {
+  const saved = process.env.AWS_PROFILE;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.AWS_PROFILE;
+    else process.env.AWS_PROFILE = saved;
+  });
+
+  it("makes --profile the process's AWS_PROFILE while the command runs (SDKs before 3.714 read only that)", async () => {
+    process.env.AWS_PROFILE = "before";
+    const options = { table: "orders", region: "eu-west-1", profile: "ops" };
+    const seen = await withConnection(options, async ({ region }) => ({
+      region,
+      profile: process.env.AWS_PROFILE,
+    }));
+    expect(seen).toEqual({ region: "eu-west-1", profile: "ops" });
+    expect(process.env.AWS_PROFILE).toBe("before");
+
+    delete process.env.AWS_PROFILE;
+    await expect(
+      withConnection(options, () => Promise.reject(new Error("refused"))),
+    ).rejects.toThrow(RegionalFailure);
+    expect(process.env.AWS_PROFILE).toBeUndefined();
   });
 });
 
