@@ -8,10 +8,9 @@ import type { StateValidator } from "./validation.js";
 import type { CleanupOptions } from "./cleanup.js";
 import { sendVia, type DocumentClientLike } from "./request.js";
 import type { TableClient } from "./table.js";
+import type { Consistency, EnsureTableDeps } from "./options.js";
 import {
   createDynamoDBSagaStore,
-  type Consistency,
-  type EnsureTableDeps,
   type DynamoDBSagaStoreFunctions,
   type FindByNameOptions,
   type FindByNameResult,

@@ -9,13 +9,16 @@
 export type { SagaState, SagaStateMetadata, SagaStore } from "./contract.js";
 export {
   createDynamoDBSagaStore,
-  type Consistency,
-  type DynamoDBSagaStoreDeps,
-  type EnsureTableDeps,
   type DynamoDBSagaStoreFunctions,
   type FindByNameOptions,
   type FindByNameResult,
 } from "./store.js";
+export {
+  MAX_TTL_SECONDS,
+  type Consistency,
+  type DynamoDBSagaStoreDeps,
+  type EnsureTableDeps,
+} from "./options.js";
 export {
   sendVia,
   type CommandName,

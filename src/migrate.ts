@@ -38,7 +38,7 @@ import {
 import { meterSend } from "./metering.js";
 import { backoff, REAL_TIMING, type Timing } from "./timing.js";
 import { performer, type OutputOf, type Perform, type Send } from "./request.js";
-import { MAX_TTL_SECONDS } from "./store.js";
+import { MAX_TTL_SECONDS } from "./options.js";
 
 /** Options of `migrateTable`. */
 export interface MigrateOptions {
