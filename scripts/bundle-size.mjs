@@ -1,0 +1,77 @@
+// npm run size: what the store adds to a bundled application. Bundles a small handler that uses
+// the functional store and the class, the way a Lambda deployment would (esbuild, ESM, platform
+// node, minified, the AWS SDK external since the runtime provides it), from the built package
+// (dist/) through its `exports`, and fails above the budget or when fp-ts or io-ts come in
+// through their CommonJS files, which no bundler can tree-shake. Run after `npm run build`.
+import { build } from "esbuild";
+import { existsSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+
+/** The budget of the minified bundle, in bytes (esbuild's KB are 1024 bytes). */
+const LIMIT = 50 * 1024;
+
+const HANDLER = `
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createDynamoDBSagaStore, DynamoDBSagaStore, sendVia } from "@saga-bus/store-dynamodb";
+
+const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const functional = createDynamoDBSagaStore({ send: sendVia(client), tableName: "sagas" });
+const store = new DynamoDBSagaStore({ client, tableName: "sagas" });
+
+export const handler = async ({ correlationId, sagaId }) => {
+  const found = await functional.getByCorrelationId("OrderSaga", correlationId);
+  if (found === null) return store.getById("OrderSaga", sagaId);
+  await store.update("OrderSaga", found, found.metadata.version);
+  return found;
+};
+`;
+
+if (!existsSync("dist/esm/index.js")) {
+  console.error("size: dist/esm is missing; run npm run build first");
+  process.exit(1);
+}
+
+const result = await build({
+  // Resolved from the project root, so "@saga-bus/store-dynamodb" is the package itself.
+  stdin: { contents: HANDLER, resolveDir: process.cwd(), sourcefile: "handler.mjs", loader: "js" },
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  minify: true,
+  external: ["@aws-sdk/*"],
+  write: false,
+  metafile: true,
+  logLevel: "warning",
+});
+
+const [output] = result.outputFiles;
+const bytes = output.contents.length;
+const gzipped = gzipSync(output.contents).length;
+const inputs = Object.values(result.metafile.outputs)[0].inputs;
+
+/** Bytes in the bundle by origin: the package's own build, or each dependency's folder. */
+const byOrigin = new Map();
+for (const [path, { bytesInOutput }] of Object.entries(inputs)) {
+  const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+\/[^/]+)\//.exec(path);
+  const origin = dependency ? dependency[1] : path.startsWith("dist/") ? "dist/esm" : path;
+  byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + bytesInOutput);
+}
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+console.log(`handler bundle (SDK external): ${kb(bytes)} minified, ${kb(gzipped)} gzip`);
+for (const [origin, size] of [...byOrigin].sort((a, b) => b[1] - a[1])) {
+  if (size > 0) console.log(`  ${origin.padEnd(24)} ${kb(size).padStart(9)}`);
+}
+
+const commonJs = Object.keys(inputs).filter((path) =>
+  /node_modules\/(fp-ts|io-ts)\/lib\//.test(path),
+);
+if (commonJs.length > 0) {
+  console.error(`size: CommonJS files of fp-ts/io-ts in the bundle:\n  ${commonJs.join("\n  ")}`);
+  process.exitCode = 1;
+}
+if (bytes > LIMIT) {
+  console.error(`size: ${kb(bytes)} is over the budget of ${kb(LIMIT)}`);
+  process.exitCode = 1;
+}
