@@ -558,11 +558,11 @@ const renderWorkload = (levels, cpu) => {
   const eventual = levels.find((f) => f.consistency === "eventual");
   return `## Throughput of a saga workload
 
-Each saga is the demo's order saga (\`scripts/demo/saga.ts\`, a state of about 1-2 KB with
+Each saga is the demo's order saga (\`workload/order-saga.ts\`, a state of about 1-2 KB with
 nested objects, arrays and Dates): a start (\`getByCorrelationId\` finds nothing, \`insert\`,
 then \`update\` to version 1, as saga-bus does), then three updates, the last of which
 completes it. The messages are handled by the demo's saga-bus-like message loop
-(\`scripts/demo/runtime.ts\`) with 1, 8 or 32 workers (\`bench/workload.ts\`). The queue
+(\`workload/message-loop.ts\`) with 1, 8 or 32 workers (\`bench/workload.ts\`). The queue
 interleaves the sagas: each next message is the next one of a random saga among ${WINDOW} in
 progress, so with several workers, several messages of one saga can be in flight at once.
 An update that loses such a race gets a \`ConcurrencyError\` and its message is retried

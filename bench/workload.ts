@@ -2,7 +2,7 @@
  * Throughput of a saga workload on DynamoDB Local: each saga is started (`insert`, then
  * `update` to version 1, as saga-bus does on a start) and updated three times, the last of
  * its updates completing it. Messages are handled the way the saga-bus runtime handles them
- * (the demo's message loop, `scripts/demo/runtime.ts`), with `concurrency` workers.
+ * (the demo's message loop, `workload/message-loop.ts`), with `concurrency` workers.
  *
  * The queue interleaves the sagas: each next message belongs to one of {@link WINDOW} sagas
  * in progress, picked at random, and a saga's own messages come in their order. So with
@@ -30,9 +30,14 @@ import {
   type Consistency,
 } from "../src";
 import { LOCAL_CLIENT_CONFIG } from "../scripts/dynamodb-local";
-import { runMessageLoop } from "../scripts/demo/runtime";
-import { MESSAGE_TYPES, type OrderMessage, type OrderState, orderSaga } from "../scripts/demo/saga";
-import { buildWorkload, seededRandom } from "../scripts/demo/workload";
+import { runMessageLoop } from "../workload/message-loop";
+import {
+  MESSAGE_TYPES,
+  type OrderMessage,
+  type OrderState,
+  orderSaga,
+} from "../workload/order-saga";
+import { buildWorkload, seededRandom } from "../workload/deliveries";
 
 /** Sagas in progress at any point of the queue. */
 export const WINDOW = 64;

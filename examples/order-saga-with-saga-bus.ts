@@ -1,5 +1,5 @@
 /**
- * The demo's order-fulfilment saga (scripts/demo/saga.ts) wired into saga-bus: a saga
+ * The demo's order-fulfilment saga (workload/order-saga.ts) wired into saga-bus: a saga
  * definition built with `createSagaMachine`, a bus from `createBus` with the in-memory
  * transport, and this package's DynamoDB store, as the functional store
  * (`createDynamoDBSagaStore` + `sendVia`) or as the class (`new DynamoDBSagaStore`).
@@ -26,8 +26,8 @@ import {
   type OrderMessage,
   type OrderPlaced,
   type OrderState,
-} from "../scripts/demo/saga.js";
-import { buildWorkload } from "../scripts/demo/workload.js";
+} from "../workload/order-saga.js";
+import { buildWorkload } from "../workload/deliveries.js";
 
 const TABLE_NAME = "saga-instances";
 

@@ -13,15 +13,15 @@
  * @packageDocumentation
  */
 import { createDynamoDBSagaStore, meterSend, sendVia, type Meter } from "../src/index.js";
+import { buildWorkload } from "../workload/deliveries.js";
+import { runMessageLoop, type LoopStats } from "../workload/message-loop.js";
+import { SAGA_NAME, type OrderState, orderSaga } from "../workload/order-saga.js";
 import { parseOptions, type DemoOptions } from "./demo/cli.js";
 import { openDatabase } from "./demo/database.js";
 import { exitOnSignals, Teardown, type Interruption } from "./demo/lifecycle.js";
 import { trackProgress, type ProgressTracker } from "./demo/progress.js";
 import { formatSummary, workloadDetail } from "./demo/report.js";
-import { runMessageLoop, type LoopStats } from "./demo/runtime.js";
-import { SAGA_NAME, type OrderState, orderSaga } from "./demo/saga.js";
 import { cleanUp, verifySagas, type Cleanup } from "./demo/verify.js";
-import { buildWorkload } from "./demo/workload.js";
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);

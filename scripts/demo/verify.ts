@@ -8,9 +8,14 @@
  */
 import { QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DEFAULT_LAYOUT, type DynamoDBSagaStoreFunctions } from "../../src/index.js";
-import type { LoopStats } from "./runtime.js";
-import { MESSAGE_TYPES, occurredAt, SAGA_NAME, type OrderState } from "./saga.js";
-import type { OrderPlan, Workload } from "./workload.js";
+import type { LoopStats } from "../../workload/message-loop.js";
+import {
+  MESSAGE_TYPES,
+  occurredAt,
+  SAGA_NAME,
+  type OrderState,
+} from "../../workload/order-saga.js";
+import type { OrderPlan, Workload } from "../../workload/deliveries.js";
 
 /** Outcome of {@link verifySagas}. */
 export interface Verification {

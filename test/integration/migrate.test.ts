@@ -36,7 +36,7 @@ import {
   type TableNames,
 } from "../../src/commands";
 import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
-import { runMessageLoop, type LoopSagaDefinition } from "../../scripts/demo/runtime";
+import { runMessageLoop, type LoopSagaDefinition } from "../../workload/message-loop";
 import { loadSeed022, type Seed022, type Seed022Store } from "../support/seed-022";
 import { orderState, type OrderState } from "../support/states";
 

@@ -6,8 +6,8 @@ import {
   initialOrderState,
   MESSAGE_TYPES,
   type OrderMessageType,
-} from "../../scripts/demo/saga";
-import { buildWorkload, type OrderPlan } from "../../scripts/demo/workload";
+} from "../../workload/order-saga";
+import { buildWorkload, type OrderPlan } from "../../workload/deliveries";
 import { auditTable, type Expectation } from "./consistency";
 
 const SAGA = "OrderFulfilment";

@@ -14,7 +14,7 @@
  */
 import { ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { decodeSagaItem, DEFAULT_LAYOUT } from "../../src";
-import type { OrderState } from "../../scripts/demo/saga";
+import type { OrderState } from "../../workload/order-saga";
 
 type Item = Record<string, unknown>;
 

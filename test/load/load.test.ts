@@ -13,8 +13,8 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { performance } from "node:perf_hooks";
 import { createDynamoDBSagaStore, meterSend, sendVia, type Send } from "../../src";
-import { runMessageLoop } from "../../scripts/demo/runtime";
-import { SAGA_NAME, type OrderState, orderSaga } from "../../scripts/demo/saga";
+import { runMessageLoop } from "../../workload/message-loop";
+import { SAGA_NAME, type OrderState, orderSaga } from "../../workload/order-saga";
 import { verifySagas } from "../../scripts/demo/verify";
 import { faultyClients, seededRandom, type FaultyHttpHandler } from "../support/faults";
 import { createLocalTable, type LocalTable } from "../support/local-table";

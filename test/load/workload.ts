@@ -9,13 +9,13 @@
  *
  * @packageDocumentation
  */
-import { MESSAGE_TYPES, type OrderMessage } from "../../scripts/demo/saga";
+import { MESSAGE_TYPES, type OrderMessage } from "../../workload/order-saga";
 import {
   buildWorkload,
   measureDisorder,
   seededRandom,
   type Workload,
-} from "../../scripts/demo/workload";
+} from "../../workload/deliveries";
 
 /** Share of the duplicates delivered right next to the original. */
 export const CONCURRENT_DUPLICATE_SHARE = 0.5;

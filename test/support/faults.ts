@@ -15,7 +15,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Readable } from "node:stream";
 import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
 
-export { seededRandom } from "../../scripts/demo/workload";
+export { seededRandom } from "../../workload/deliveries";
 
 type HandleArgs = Parameters<NodeHttpHandler["handle"]>;
 type HandleResult = Awaited<ReturnType<NodeHttpHandler["handle"]>>;

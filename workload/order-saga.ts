@@ -1,7 +1,8 @@
 /**
- * The order-fulfilment saga of the demo (and of `examples/`): its messages, its state and
- * its handlers, as plain functions with no I/O, so that the demo's tiny runtime
- * (`runtime.ts`) and saga-bus's `createSagaMachine` (in the example) can both drive them.
+ * The order-fulfilment saga of the demo, the load test, the benchmarks and `examples/`: its
+ * messages, its state and its handlers, as plain functions with no I/O, so that the tiny
+ * saga-bus-like message loop (`message-loop.ts`) and saga-bus's `createSagaMachine` (in the
+ * example) can both drive them.
  *
  * An order's saga is started by `OrderPlaced` and needs `PaymentCaptured`, `ItemsReserved`
  * and `OrderShipped`. Messages may arrive in any order and more than once, so:
@@ -14,8 +15,8 @@
  *
  * @packageDocumentation
  */
-import type { SagaState, SagaStateMetadata } from "../../src/index.js";
-import type { LoopSagaDefinition } from "./runtime.js";
+import type { SagaState, SagaStateMetadata } from "../src/index.js";
+import type { LoopSagaDefinition } from "./message-loop.js";
 
 /** The saga name under which the store keeps these sagas. */
 export const SAGA_NAME = "OrderFulfilment";
@@ -276,7 +277,7 @@ export const handleOrderMessage = (
   };
 };
 
-/** The order saga as the message loop (runtime.ts) drives it: the demo, the load test, the bench. */
+/** The order saga as the message loop (message-loop.ts) drives it: the demo, the load test, the bench. */
 export const orderSaga: LoopSagaDefinition<OrderState, OrderMessage> = {
   name: SAGA_NAME,
   messageId: (message) => message.messageId,

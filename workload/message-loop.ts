@@ -19,7 +19,7 @@
  * @packageDocumentation
  */
 import { randomUUID } from "node:crypto";
-import type { SagaState, SagaStateMetadata, SagaStore } from "../../src/index.js";
+import type { SagaState, SagaStateMetadata, SagaStore } from "../src/index.js";
 
 /** What the loop needs to know about a saga: saga-bus's definition, reduced to functions. */
 export interface LoopSagaDefinition<TState extends SagaState, TMessage> {

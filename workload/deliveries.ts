@@ -1,6 +1,7 @@
 /**
- * The demo's messages: four per order, some delivered twice, all in a shuffled order, from
- * a seeded random source so that a run can be repeated (`--seed`).
+ * The order saga's deliveries (for the demo, the bench and the tests): four messages per order,
+ * some delivered twice, all in a shuffled order, from a seeded random source so that a run can
+ * be repeated (the demo's `--seed`).
  *
  * @packageDocumentation
  */
@@ -12,7 +13,7 @@ import {
   type OrderMessageOf,
   type OrderMessageType,
   type OrderPlaced,
-} from "./saga.js";
+} from "./order-saga.js";
 
 /** A uniform random number in [0, 1). */
 export type Random = () => number;
