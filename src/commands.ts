@@ -10,7 +10,7 @@ import type {
   TransactWriteCommandInput,
   UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import { DEFAULT_LAYOUT, type TableLayout } from "./layout.js";
+import { DEFAULT_LAYOUT, LAYOUT_MARKER_KEY, type TableLayout } from "./layout.js";
 import { OPTIONAL_METADATA, type EncodedState } from "./marshal.js";
 
 /** Where the store's items live: the table, its index names, and the item layout. */
@@ -324,6 +324,13 @@ export const legacyPartitionProbeInput = (
   ConsistentRead: true,
 });
 
+/** Strongly consistent read of the item recording a sharded table's layout. */
+export const getLayoutMarkerInput = (table: TableNames): GetCommandInput => ({
+  TableName: table.tableName,
+  Key: { ...LAYOUT_MARKER_KEY },
+  ConsistentRead: true,
+});
+
 /** Options of `findByName`. */
 export interface FindByNameQuery {
   readonly limit?: number;
@@ -332,16 +339,19 @@ export interface FindByNameQuery {
   readonly completed?: boolean;
 }
 
-/** One page of the sagas of one name, in saga id order. */
+/**
+ * One page of the sagas of one name in one of its partitions (the default layout has one),
+ * in saga id order.
+ */
 export const findByNameInput = (
   table: TableNames,
   sagaName: string,
   query: FindByNameQuery,
   consistentRead: boolean,
+  partition = 0,
 ): QueryCommandInput => {
   const layout = layoutOf(table);
-  // One partition per name in the default layout.
-  const pk = layout.sagaPartitions(sagaName)[0]!;
+  const pk = layout.sagaPartitions(sagaName)[partition]!;
   return {
     TableName: table.tableName,
     KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",

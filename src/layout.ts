@@ -34,6 +34,11 @@ export interface IndexLayout {
 
 /** Where every item and attribute of the store lives. */
 export interface TableLayout {
+  /**
+   * Shards per saga name: 1 is the seed's layout; with N > 1 the items of one name are spread
+   * over N partition key values. Part of the table's contract (see `LAYOUT_MARKER_KEY`).
+   */
+  readonly shards: number;
   /** Primary key attribute names. */
   readonly partitionKey: "PK";
   readonly sortKey: "SK";
@@ -76,58 +81,100 @@ const SAGA_SORT_PREFIX = "ID#";
 const CORRELATION_SORT_PREFIX = "CORR#";
 const COMPLETED_PARTITION_PREFIX = "COMPLETED#";
 
-const sagaPartition = (sagaName: string): string => SAGA_PARTITION_PREFIX + sagaName;
-
 /** The UTC day of a completion, as the cleanup index partitions by it. */
 const completionDay = (completedAt: Date): string => completedAt.toISOString().slice(0, 10);
 
-/** The seed README's layout: one partition per saga name, one cleanup partition per day. */
-export const DEFAULT_LAYOUT: TableLayout = {
-  partitionKey: "PK",
-  sortKey: "SK",
-  sagaKey: (sagaName, sagaId) => ({
-    PK: sagaPartition(sagaName),
-    SK: SAGA_SORT_PREFIX + sagaId,
-  }),
-  correlationKey: (sagaName, correlationId) => ({
-    PK: sagaPartition(sagaName),
-    SK: CORRELATION_SORT_PREFIX + correlationId,
-  }),
-  sagaPartitions: (sagaName) => [sagaPartition(sagaName)],
-  sagaSortPrefix: SAGA_SORT_PREFIX,
-  correlationSortPrefix: CORRELATION_SORT_PREFIX,
-  sagaIdFromSortKey: (sortKey) => sortKey.slice(SAGA_SORT_PREFIX.length),
-  correlationIndexKey: (sagaName, correlationId) => ({
-    GSI1PK: sagaPartition(sagaName),
-    GSI1SK: CORRELATION_SORT_PREFIX + correlationId,
-  }),
-  cleanupIndexKey: (sagaName, sagaId, completedAt) => ({
-    GSI2PK: COMPLETED_PARTITION_PREFIX + completionDay(completedAt),
-    GSI2SK: `${sagaName}#${sagaId}`,
-  }),
-  cleanupSortPrefix: (sagaName) => `${sagaName}#`,
-  indexes: {
-    // Keys only: no lookup reads it, and an update changes none of its attributes, so it
-    // costs the index nothing.
-    correlation: {
-      partitionKey: "GSI1PK",
-      sortKey: "GSI1SK",
-      projection: { ProjectionType: "KEYS_ONLY" },
-    },
-    // Exactly what cleanup reads.
-    cleanup: {
-      partitionKey: "GSI2PK",
-      sortKey: "GSI2SK",
-      projection: {
-        ProjectionType: "INCLUDE",
-        NonKeyAttributes: ["sagaId", "correlationId", "completedAt"],
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * The shard of `value` among `shards`: FNV-1a (32 bits) of its UTF-8 bytes, modulo `shards`,
+ * written in decimal with leading zeros to the width of `shards - 1` (`"07"` of 16). Stable
+ * and simple, so that other languages can compute it.
+ */
+export const shardOf = (value: string, shards: number): string => {
+  let hash = FNV_OFFSET;
+  for (const byte of Buffer.from(value, "utf8")) {
+    hash ^= byte;
+    hash = Math.imul(hash, FNV_PRIME) >>> 0;
+  }
+  return String(hash % shards).padStart(String(shards - 1).length, "0");
+};
+
+/** Largest shard count: enough for ~100× one partition's throughput per saga name. */
+export const MAX_SHARDS = 100;
+
+/**
+ * The layout with `shards` partitions per saga name (1: the seed README's layout, exactly).
+ * With N > 1, a saga's item sits under `SAGA#<name>#<shard of its id>`, a correlation item and
+ * its correlation index entry under `SAGA#<name>#<shard of the correlation id>`, and a
+ * completed saga's cleanup index entry under `COMPLETED#<day>#<shard of its id>`. Point
+ * operations read and write one item as before; listing a name reads its N partitions.
+ */
+export const shardedLayout = (shards: number): TableLayout => {
+  const suffix = (value: string) => (shards === 1 ? "" : `#${shardOf(value, shards)}`);
+  const partition = (sagaName: string, shardedBy: string) =>
+    SAGA_PARTITION_PREFIX + sagaName + suffix(shardedBy);
+  const labels = Array.from({ length: shards }, (_, i) =>
+    shards === 1 ? "" : `#${String(i).padStart(String(shards - 1).length, "0")}`,
+  );
+  return {
+    shards,
+    partitionKey: "PK",
+    sortKey: "SK",
+    sagaKey: (sagaName, sagaId) => ({
+      PK: partition(sagaName, sagaId),
+      SK: SAGA_SORT_PREFIX + sagaId,
+    }),
+    correlationKey: (sagaName, correlationId) => ({
+      PK: partition(sagaName, correlationId),
+      SK: CORRELATION_SORT_PREFIX + correlationId,
+    }),
+    sagaPartitions: (sagaName) => labels.map((label) => SAGA_PARTITION_PREFIX + sagaName + label),
+    sagaSortPrefix: SAGA_SORT_PREFIX,
+    correlationSortPrefix: CORRELATION_SORT_PREFIX,
+    sagaIdFromSortKey: (sortKey) => sortKey.slice(SAGA_SORT_PREFIX.length),
+    correlationIndexKey: (sagaName, correlationId) => ({
+      GSI1PK: partition(sagaName, correlationId),
+      GSI1SK: CORRELATION_SORT_PREFIX + correlationId,
+    }),
+    cleanupIndexKey: (sagaName, sagaId, completedAt) => ({
+      GSI2PK: COMPLETED_PARTITION_PREFIX + completionDay(completedAt) + suffix(sagaId),
+      GSI2SK: `${sagaName}#${sagaId}`,
+    }),
+    cleanupSortPrefix: (sagaName) => `${sagaName}#`,
+    indexes: {
+      // Keys only: no lookup reads it, and an update changes none of its attributes, so it
+      // costs the index nothing.
+      correlation: {
+        partitionKey: "GSI1PK",
+        sortKey: "GSI1SK",
+        projection: { ProjectionType: "KEYS_ONLY" },
+      },
+      // Exactly what cleanup reads.
+      cleanup: {
+        partitionKey: "GSI2PK",
+        sortKey: "GSI2SK",
+        projection: {
+          ProjectionType: "INCLUDE",
+          NonKeyAttributes: ["sagaId", "correlationId", "completedAt"],
+        },
       },
     },
-  },
-  ttlAttribute: "expiresAt",
-  completedAtAttribute: "completedAt",
-  writeIdAttribute: "writeId",
+    ttlAttribute: "expiresAt",
+    completedAtAttribute: "completedAt",
+    writeIdAttribute: "writeId",
+  };
 };
+
+/** The seed README's layout: one partition per saga name, one cleanup partition per day. */
+export const DEFAULT_LAYOUT: TableLayout = shardedLayout(1);
+
+/**
+ * Key of the item that records a sharded table's layout (`shards`). Saga names may not
+ * contain `#`, so no saga item can have this key. Tables of the default layout have none.
+ */
+export const LAYOUT_MARKER_KEY: ItemKey = { PK: "#LAYOUT", SK: "#LAYOUT" };
 
 /** Every key attribute of the layout (table and indexes): all strings. */
 export const keyAttributes = (layout: TableLayout): string[] => [

@@ -11,6 +11,7 @@ import {
 } from "./core-link.js";
 import { DEFAULT_INDEX_NAMES, DYNAMODB_NAME, type TableNames } from "./commands.js";
 import { ConfigurationError } from "./errors.js";
+import { DEFAULT_LAYOUT, MAX_SHARDS, shardedLayout, type TableLayout } from "./layout.js";
 import type { RequestObserver, Send } from "./request.js";
 import type { CreateTableOptions, TableClient } from "./table.js";
 import { REAL_TIMING, type Timing } from "./timing.js";
@@ -64,6 +65,14 @@ export interface DynamoDBSagaStoreDeps<TState extends SagaState = SagaState> {
   readonly onRequest?: RequestObserver;
   /** Waits and jitter of cleanup's backoff and the ensure step's table waits (tests). */
   readonly timing?: Timing;
+  /**
+   * Shards per saga name (1 to 100; default 1, the seed's layout). More spread the sagas of
+   * one name over more partitions, past one partition's throughput; listing then reads all of
+   * them. Part of the table's contract: create the table with the same `shards`
+   * (`createTable`/`ensureTable`); a store with another count refuses the table. See
+   * docs/scale.md.
+   */
+  readonly shards?: number;
 }
 
 /** What the store needs to run `ensureTable` itself. */
@@ -74,8 +83,23 @@ export interface EnsureTableDeps extends Omit<
   readonly client: TableClient;
 }
 
+/** The layout of `shards` per saga name; throws `ConfigurationError` for another count. */
+export const layoutFor = (shards: number | undefined): TableLayout => {
+  if (shards === undefined || shards === 1) return DEFAULT_LAYOUT;
+  if (!(isPositiveInteger(shards) && shards <= MAX_SHARDS)) {
+    throw new ConfigurationError(
+      "options.invalid",
+      `shards must be a whole number from 1 to ${MAX_SHARDS}, got ${String(shards)}`,
+    );
+  }
+  return shardedLayout(shards);
+};
+
 const resolveTable = (
-  deps: Pick<DynamoDBSagaStoreDeps, "tableName" | "correlationIndexName" | "cleanupIndexName">,
+  deps: Pick<
+    DynamoDBSagaStoreDeps,
+    "tableName" | "correlationIndexName" | "cleanupIndexName" | "shards"
+  >,
 ): TableNames => {
   for (const key of ["tableName", "correlationIndexName", "cleanupIndexName"] as const) {
     const value = deps[key];
@@ -91,6 +115,7 @@ const resolveTable = (
     tableName: deps.tableName,
     correlationIndexName: deps.correlationIndexName ?? DEFAULT_INDEX_NAMES.correlationIndexName,
     cleanupIndexName: deps.cleanupIndexName ?? DEFAULT_INDEX_NAMES.cleanupIndexName,
+    layout: layoutFor(deps.shards),
   };
 };
 

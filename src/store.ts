@@ -28,7 +28,13 @@ import {
   type TableNames,
 } from "./commands.js";
 import type { SagaState, SagaStore } from "./contract.js";
-import { decodeCursor, encodeCursor } from "./cursor.js";
+import {
+  decodeCursor,
+  decodeShardCursor,
+  encodeCursor,
+  encodeShardCursor,
+  type ShardPosition,
+} from "./cursor.js";
 import {
   ConfigurationError,
   InvalidItemError,
@@ -124,7 +130,7 @@ const updatedItemLowerBound = (
 const tableOptionsOf = (
   { client: _client, ...options }: EnsureTableDeps,
   table: TableNames,
-): CreateTableOptions => ({ ...options, ...table });
+): CreateTableOptions => ({ ...options, ...table, shards: layoutOf(table).shards });
 
 /** Builds the store from its dependencies. */
 export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
@@ -133,6 +139,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
   const { table, consistency, stateCodec, completedSagaTtlSeconds, classes, timing, observer } =
     resolveStoreOptions(deps);
   const newWriteId = randomWriteId;
+  const layout = layoutOf(table);
   const direct = performer(deps.send, { classes, observer });
   const ensured = deps.ensureTable;
   // Every request goes through `perform`, so the ensure step is a decorator of it.
@@ -396,21 +403,70 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     if (completed !== undefined && typeof completed !== "boolean") {
       throw new ConfigurationError("options.invalid", "findByName completed must be a boolean");
     }
+    const query = { limit, completed };
+    if (layout.shards > 1) return findInShards(sagaName, query, startKey);
     const startSortKey = startKey === undefined ? undefined : decodeCursor(startKey);
     const out = await perform(
       { ...init, operation: "findByName" },
       new QueryCommand(
-        findByNameInput(
-          table,
-          sagaName,
-          { limit, startSortKey, completed },
-          consistency === "strong",
-        ),
+        findByNameInput(table, sagaName, { ...query, startSortKey }, consistency === "strong"),
       ),
     );
     const items = await Promise.all((out.Items ?? []).map((item) => decodeChecked(item, init)));
     const last = attribute(out.LastEvaluatedKey, "SK");
     return typeof last === "string" ? { items, lastKey: encodeCursor(last) } : { items };
+  };
+
+  /**
+   * One page over the N partitions of a sharded name: a page of each, merged in sort key
+   * order (DynamoDB's, by UTF-8 bytes), the first `limit` kept; the cursor remembers how far
+   * each partition was read, so items fetched but not kept are read again next page.
+   */
+  const findInShards = async (
+    sagaName: string,
+    query: { readonly limit?: number | undefined; readonly completed?: boolean | undefined },
+    startKey: string | undefined,
+  ): Promise<FindByNameResult<TState>> => {
+    const init = { sagaName };
+    const positions =
+      startKey === undefined
+        ? Array.from({ length: layout.shards }, (): ShardPosition => "")
+        : decodeShardCursor(startKey, layout.shards);
+    const pages = await Promise.all(
+      positions.map(async (position, shard) => {
+        if (position === null) return { items: [], more: undefined };
+        const out = await perform(
+          { ...init, operation: "findByName" },
+          new QueryCommand(
+            findByNameInput(
+              table,
+              sagaName,
+              { ...query, startSortKey: position === "" ? undefined : position },
+              consistency === "strong",
+              shard,
+            ),
+          ),
+        );
+        const more = attribute(out.LastEvaluatedKey, "SK");
+        return { items: out.Items ?? [], more: typeof more === "string" ? more : undefined };
+      }),
+    );
+    const merged = pages
+      .flatMap((page, shard) =>
+        page.items.map((item) => ({ shard, item, sk: String(attribute(item, "SK")) })),
+      )
+      .sort((a, b) => Buffer.compare(Buffer.from(a.sk, "utf8"), Buffer.from(b.sk, "utf8")));
+    const kept = query.limit === undefined ? merged : merged.slice(0, query.limit);
+    const next = positions.map((position, shard): ShardPosition => {
+      if (position === null) return null;
+      const taken = kept.filter((entry) => entry.shard === shard);
+      if (taken.length < pages[shard]!.items.length) return taken.at(-1)?.sk ?? position;
+      return pages[shard]!.more ?? null;
+    });
+    const items = await Promise.all(kept.map(({ item }) => decodeChecked(item, init)));
+    return next.every((position) => position === null)
+      ? { items }
+      : { items, lastKey: encodeShardCursor(next) };
   };
 
   async function* findAllByName(

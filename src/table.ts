@@ -8,9 +8,14 @@ import {
   DeleteTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
+  type GetItemCommandOutput,
+  type ScanCommandOutput,
   type DescribeTableCommandOutput,
   type DescribeTimeToLiveCommandOutput,
   type GlobalSecondaryIndex,
@@ -20,8 +25,9 @@ import {
   type TimeToLiveDescription,
 } from "@aws-sdk/client-dynamodb";
 import { isDeepStrictEqual } from "node:util";
+import { layoutFor } from "./options.js";
 import { REAL_TIMING, type Timing } from "./timing.js";
-import { DEFAULT_LAYOUT, keyAttributes, type IndexLayout } from "./layout.js";
+import { DEFAULT_LAYOUT, keyAttributes, LAYOUT_MARKER_KEY, type IndexLayout } from "./layout.js";
 import { DEFAULT_INDEX_NAMES, DYNAMODB_NAME } from "./commands.js";
 import { ConfigurationError } from "./errors.js";
 import { isTableNotFound } from "./failures.js";
@@ -35,7 +41,10 @@ export interface TableClient {
       | DescribeTableCommand
       | UpdateTableCommand
       | DescribeTimeToLiveCommand
-      | UpdateTimeToLiveCommand,
+      | UpdateTimeToLiveCommand
+      | GetItemCommand
+      | PutItemCommand
+      | ScanCommand,
   ): Promise<unknown>;
 }
 
@@ -68,6 +77,12 @@ export interface TableSchemaOptions {
 /** Options of `createTable`. */
 export interface CreateTableOptions extends TableSchemaOptions {
   readonly tableName: string;
+  /**
+   * Shards per saga name of the stores that will use the table (default 1). With more than
+   * one, the table records the count in a marker item, and stores with another count refuse
+   * it. The schema itself is the same.
+   */
+  readonly shards?: number;
   /** How long to wait for the table to become ACTIVE. Default 300 s. */
   readonly maxWaitSeconds?: number;
   /**
@@ -342,6 +357,9 @@ export const createTable = async (
     timing: options.timing,
   });
   if (options.ttl) await enableTtl(client, options.tableName, options.timing ?? REAL_TIMING);
+  const shards = layoutFor(options.shards).shards;
+  // A new table has no marker: only a sharded one needs it.
+  if (shards > 1) await recordLayout(client, options.tableName, shards);
   return schema;
 };
 
@@ -350,7 +368,8 @@ export type TableChange =
   | { readonly kind: "createdTable"; readonly tableName: string }
   | { readonly kind: "createdIndex"; readonly indexName: string }
   | { readonly kind: "deletedIndex"; readonly indexName: string; readonly reason: string }
-  | { readonly kind: "enabledTtl"; readonly attributeName: string };
+  | { readonly kind: "enabledTtl"; readonly attributeName: string }
+  | { readonly kind: "recordedLayout"; readonly shards: number };
 
 const keyText = (keys: readonly KeySchemaElement[] | undefined): string =>
   (keys ?? []).map((k) => `${k.AttributeName} ${k.KeyType}`).join(", ");
@@ -522,6 +541,10 @@ export const ensureTable = async (
     // An index another process created is checked like the ones found at the start.
     if (raced) refuseMismatch((await describe(client, tableName)).Table ?? table, schema);
   }
+  const shards = layoutFor(options.shards).shards;
+  if (await recordLayout(client, tableName, shards)) {
+    changes.push({ kind: "recordedLayout", shards });
+  }
   if (options.ttl && (await enableTtl(client, tableName, options.timing ?? REAL_TIMING))) {
     changes.push({ kind: "enabledTtl", attributeName: TTL_ATTRIBUTE });
   }
@@ -639,6 +662,65 @@ const addIndex = async (
       );
     }
   }
+};
+
+/** The shard count a table records (1 when it has no marker item: the default layout). */
+export const recordedShards = async (client: TableClient, tableName: string): Promise<number> => {
+  const out = (await client.send(
+    new GetItemCommand({
+      TableName: tableName,
+      Key: { PK: { S: LAYOUT_MARKER_KEY.PK }, SK: { S: LAYOUT_MARKER_KEY.SK } },
+      ConsistentRead: true,
+    }),
+  )) as GetItemCommandOutput;
+  const shards = Number(out.Item?.shards?.N ?? 1);
+  return Number.isSafeInteger(shards) && shards > 0 ? shards : 1;
+};
+
+const layoutMismatch = (tableName: string, recorded: number, wanted: number) =>
+  new ConfigurationError(
+    "table.invalid",
+    `table ${tableName} is laid out with shards: ${recorded}, not ${wanted}; give the store ` +
+      "the table's count (changing it is a migration: docs/scale.md)",
+  );
+
+/**
+ * Makes the table record `shards` (a marker item) unless it is 1; returns whether it wrote
+ * the marker. Refuses a table laid out otherwise, or one that already holds items of the
+ * default layout (their keys would be out of the stores' reach).
+ */
+const recordLayout = async (
+  client: TableClient,
+  tableName: string,
+  shards: number,
+): Promise<boolean> => {
+  const recorded = await recordedShards(client, tableName);
+  if (recorded === shards) return false;
+  if (recorded !== 1) throw layoutMismatch(tableName, recorded, shards);
+  const any = (await client.send(
+    new ScanCommand({ TableName: tableName, Limit: 1, ProjectionExpression: "PK" }),
+  )) as ScanCommandOutput;
+  if ((any.Items?.length ?? 0) > 0) throw layoutMismatch(tableName, 1, shards);
+  try {
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          PK: { S: LAYOUT_MARKER_KEY.PK },
+          SK: { S: LAYOUT_MARKER_KEY.SK },
+          shards: { N: String(shards) },
+        },
+        ConditionExpression: "attribute_not_exists(PK)",
+      }),
+    );
+  } catch (error) {
+    // Another process recorded it first: theirs must say the same.
+    if (errorName(error) !== "ConditionalCheckFailedException") throw error;
+    const now = await recordedShards(client, tableName);
+    if (now !== shards) throw layoutMismatch(tableName, now, shards);
+    return false;
+  }
+  return true;
 };
 
 /** Deletes the table and waits until it is gone. A missing table is not an error. */

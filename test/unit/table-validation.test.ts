@@ -6,8 +6,9 @@
 import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
-  UpdateTimeToLiveCommand,
+  GetItemCommand,
   type TableDescription,
+  UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
   ConfigurationError,
@@ -207,6 +208,8 @@ describe("enabling TTL when another process enables it in between", () => {
     let ttlReads = 0;
     return fakeClient((command) => {
       if (command instanceof DescribeTableCommand) return { Table: activeTable() };
+      // The layout marker: none, so the table has the default layout.
+      if (command instanceof GetItemCommand) return {};
       if (command instanceof UpdateTimeToLiveCommand) throw refusal;
       if (command instanceof DescribeTimeToLiveCommand) {
         ttlReads += 1;
