@@ -16,12 +16,12 @@ import { createDynamoDBSagaStore, meterSend, sendVia, type Meter } from "../src/
 import { buildWorkload } from "../workload/deliveries.js";
 import { runMessageLoop, type LoopStats } from "../workload/message-loop.js";
 import { SAGA_NAME, type OrderState, orderSaga } from "../workload/order-saga.js";
+import { cleanUp, verifySagas, type Cleanup } from "../workload/verify.js";
 import { parseOptions, type DemoOptions } from "./demo/cli.js";
 import { openDatabase } from "./demo/database.js";
 import { exitOnSignals, Teardown, type Interruption } from "./demo/lifecycle.js";
 import { trackProgress, type ProgressTracker } from "./demo/progress.js";
 import { formatSummary, workloadDetail } from "./demo/report.js";
-import { cleanUp, verifySagas, type Cleanup } from "./demo/verify.js";
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);

@@ -7,15 +7,10 @@
  * @packageDocumentation
  */
 import { QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { DEFAULT_LAYOUT, type DynamoDBSagaStoreFunctions } from "../../src/index.js";
-import type { LoopStats } from "../../workload/message-loop.js";
-import {
-  MESSAGE_TYPES,
-  occurredAt,
-  SAGA_NAME,
-  type OrderState,
-} from "../../workload/order-saga.js";
-import type { OrderPlan, Workload } from "../../workload/deliveries.js";
+import { DEFAULT_LAYOUT, type DynamoDBSagaStoreFunctions } from "../src/index.js";
+import type { LoopStats } from "./message-loop.js";
+import { MESSAGE_TYPES, occurredAt, SAGA_NAME, type OrderState } from "./order-saga.js";
+import type { OrderPlan, Workload } from "./deliveries.js";
 
 /** Outcome of {@link verifySagas}. */
 export interface Verification {

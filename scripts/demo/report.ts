@@ -6,9 +6,9 @@
  * @packageDocumentation
  */
 import type { Meter } from "../../src/index.js";
-import type { LoopStats } from "../../workload/message-loop.js";
-import type { Cleanup, Verification } from "./verify.js";
 import type { Workload } from "../../workload/deliveries.js";
+import type { LoopStats } from "../../workload/message-loop.js";
+import type { Cleanup, Verification } from "../../workload/verify.js";
 
 /** Everything the summary reports. */
 export interface SummaryInput {

@@ -15,7 +15,7 @@ import { performance } from "node:perf_hooks";
 import { createDynamoDBSagaStore, meterSend, sendVia, type Send } from "../../src";
 import { runMessageLoop } from "../../workload/message-loop";
 import { SAGA_NAME, type OrderState, orderSaga } from "../../workload/order-saga";
-import { verifySagas } from "../../scripts/demo/verify";
+import { verifySagas } from "../../workload/verify";
 import { faultyClients, seededRandom, type FaultyHttpHandler } from "../support/faults";
 import { createLocalTable, type LocalTable } from "../support/local-table";
 import { auditTable, scanTable, type Expectation } from "./consistency";
