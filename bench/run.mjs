@@ -7,7 +7,8 @@
  *    JVM is there to share the cores.
  * 2. One DynamoDB Local (in memory, `startDynamoDBLocal`) for the rest:
  *    - requests and capacity units per operation in each consistency mode
- *      (`bench/capacity.ts`);
+ *      (`bench/capacity.ts`), and per saga lifecycle at 1, 4 and 16 KB beside 0.2.2's and the
+ *      floor (`bench/lifecycle.ts`);
  *    - throughput of a saga workload at concurrency 1, 8 and 32 (`bench/workload.ts`), each
  *      level run 3 times on fresh tables;
  *    - cleanup of 10,000 completed sagas (`bench/cleanup.ts`), 3 times on fresh tables.
@@ -27,6 +28,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { deleteTable } from "../dist/esm/index.js";
 import { LOCAL_CLIENT_CONFIG, startDynamoDBLocal } from "../scripts/dynamodb-local.ts";
 import { runCapacityBenchmark } from "./capacity.ts";
+import { floorWcu, runLifecycleBenchmark, runSeedLifecycleBenchmark } from "./lifecycle.ts";
 import { runCleanupBenchmark } from "./cleanup.ts";
 import { profileStore, runCpuSuite } from "./cpu.mjs";
 import { runWorkloadBenchmark, summarizeRuns, WINDOW } from "./workload.ts";
@@ -382,6 +384,39 @@ ${raw}
 
 /* ----------------------------------------------------------- Capacity ---------------- */
 
+/** Capacity of one saga's lifecycle, beside 0.2.2's and the floor. */
+const renderLifecycle = ({ store, seed }) => {
+  const row = (kib, consistency) =>
+    store.find((r) => r.stateKiB === kib && r.consistency === consistency);
+  const body = seed.map((old) => {
+    const strong = row(old.stateKiB, "strong");
+    const eventual = row(old.stateKiB, "eventual");
+    return [
+      `| ${old.stateKiB} KB`,
+      `${strong.insertWcu} + ${strong.updateWcu} + ${strong.updateWcu} + ${strong.completingWcu} = **${strong.totalWcu} WCU**, ${strong.totalRcu} RCU`,
+      `${eventual.totalWcu} WCU, ${eventual.totalRcu} RCU`,
+      `${old.insertWcu} + ${old.updateWcu} + ${old.updateWcu} + ${old.completingWcu} = ${old.totalWcu} WCU, ${old.totalRcu} RCU`,
+      `${floorWcu(old.stateKiB)} WCU |`,
+    ].join(" | ");
+  });
+  return `## Capacity per saga lifecycle
+
+One saga as saga-bus drives it (\`bench/lifecycle.ts\`): insert, then three times a lookup by
+correlation id and an update, the last one completing the saga, with a state whose saga item
+stays under the size shown (with its completion attributes). Capacity as DynamoDB Local reports it
+(\`ReturnConsumedCapacity: TOTAL\`, table and indexes). WCU are insert + update + update +
+completing update. 0.2.2 is the published package, run from its packed \`dist\` on a table its
+own \`createTable\` made; it keeps no correlation item, so two racing starts store two sagas. The
+floor is the least a lifecycle can cost with this store's guarantees (the insert transaction
+writes the saga, its correlation item and the saga's correlation index entry, each counted twice;
+each update writes the item once; completion adds the cleanup index entry).
+
+| State | This store, strong | This store, eventual | 0.2.2 | Floor |
+| --- | --- | --- | --- | --- |
+${body.join("\n")}
+`;
+};
+
 const renderCapacity = (rows) => {
   const operations = [...new Set(rows.map((r) => r.operation))];
   const cell = (operation, consistency) =>
@@ -652,7 +687,18 @@ ${ratio(CLEANUP_SAGAS / requests.median)} fewer requests, though it deletes two 
 
 /* ---------------------------------------------------------- Document ---------------- */
 
-const render = ({ info, startedAt, phases, cpu, profile, capacity, warmup, workload, cleanup }) => {
+const render = ({
+  info,
+  startedAt,
+  phases,
+  cpu,
+  profile,
+  capacity,
+  lifecycle,
+  warmup,
+  workload,
+  cleanup,
+}) => {
   const total = Object.values(phases).reduce((a, b) => a + b, 0);
   const strong = workload.filter((f) => f.consistency === "strong");
   const cleanupRate = spreadOf(cleanup.map((r) => r.sagasPerSecond));
@@ -693,6 +739,7 @@ not edit it by hand.
 
 ${renderCpu(cpu, profile)}
 ${renderCapacity(capacity)}
+${renderLifecycle(lifecycle)}
 ${renderWorkload(workload, cpu)}
 ${renderCleanup(cleanup)}
 ## How to read this
@@ -867,6 +914,7 @@ const main = async () => {
   process.once("SIGINT", stopOnSignal);
   process.once("SIGTERM", stopOnSignal);
   let capacity;
+  let lifecycle;
   let warmup;
   let workload;
   let cleanup;
@@ -875,6 +923,10 @@ const main = async () => {
     log(`DynamoDB Local at ${local.endpoint}`);
     capacity = await timed(phases, "capacity", () => runCapacityBenchmark(local.endpoint));
     log(`capacity: ${capacity.length} rows`);
+    lifecycle = await timed(phases, "lifecycle", async () => ({
+      store: await runLifecycleBenchmark(local.endpoint),
+      seed: await runSeedLifecycleBenchmark(local.endpoint),
+    }));
     warmup = await timed(phases, "warm-up", () => warmUp(local));
     workload = await timed(phases, "workload", () => runWorkloads(local));
     cleanup = await timed(phases, "cleanup", () => runCleanupRuns(local.endpoint));
@@ -886,7 +938,18 @@ const main = async () => {
   }
 
   const markdown = await prettify(
-    render({ info, startedAt, phases, cpu, profile, capacity, warmup, workload, cleanup }),
+    render({
+      info,
+      startedAt,
+      phases,
+      cpu,
+      profile,
+      capacity,
+      lifecycle,
+      warmup,
+      workload,
+      cleanup,
+    }),
   );
   mkdirSync(dirname(OUTPUT), { recursive: true });
   writeFileSync(OUTPUT, markdown);

@@ -104,7 +104,9 @@ const coreLikelyPresent = (): boolean => {
   try {
     const manifest = JSON.parse(readFileSync(join(process.cwd(), "package.json"), "utf8")) as
       Record<string, Record<string, unknown> | undefined> | undefined;
-    return ["dependencies", "devDependencies", "peerDependencies"].some(
+    // An application depends on core; a library that only declares it as a peer (this
+    // package, in its own repository) is not one.
+    return ["dependencies", "devDependencies"].some(
       (field) => manifest?.[field]?.[CORE_MODULE] !== undefined,
     );
   } catch {

@@ -36,7 +36,13 @@ export interface Meter {
   readonly byOperation: Readonly<Record<string, MeterEntry>>;
 }
 
-const WRITES = new Set(["UpdateItem", "TransactWriteItems", "BatchExecuteStatement", "PutItem"]);
+const WRITES = new Set([
+  "UpdateItem",
+  "TransactWriteItems",
+  "BatchExecuteStatement",
+  "PutItem",
+  "DeleteItem",
+]);
 
 /** Read and write units of an answer; a bare `CapacityUnits` counts as the command's kind. */
 const units = (command: string, out: unknown): { rcu: number; wcu: number } => {

@@ -10,7 +10,9 @@
  */
 import {
   BatchExecuteStatementCommand,
+  DeleteCommand,
   GetCommand,
+  PutCommand,
   QueryCommand,
   ScanCommand,
   TransactWriteCommand,
@@ -99,6 +101,9 @@ export const commandName = (command: unknown): CommandName => {
   if (command instanceof UpdateCommand) return "UpdateItem";
   if (command instanceof TransactWriteCommand) return "TransactWriteItems";
   if (command instanceof BatchExecuteStatementCommand) return "BatchExecuteStatement";
+  // Not sent by the store, but by code metered with `meterSend` (0.2.2 in the benchmarks).
+  if (command instanceof PutCommand) return "PutItem";
+  if (command instanceof DeleteCommand) return "DeleteItem";
   return "Unknown";
 };
 
