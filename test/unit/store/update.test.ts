@@ -1,0 +1,122 @@
+/**
+ * `update`: one write conditional on the expected version; a version conflict, the store's own
+ * retried write, and DynamoDB's refusals.
+ */
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  ConcurrencyError,
+  encodeState,
+  SagaNotFoundError,
+  StateTooLargeError,
+  TransientError,
+} from "../../../src";
+import { updateInput } from "../../../src/commands";
+import { awsError, fakeSend, rejection, scriptedSend } from "../../support/fake-send";
+import { makeState, makeStore, NAME, SAGA_ID, TABLE } from "../../support/unit-states";
+
+describe("update", () => {
+  it("sends one UpdateCommand conditional on the expected version", async () => {
+    const state = makeState({ total: 11 }, { version: 1 });
+    const { send, calls } = scriptedSend({});
+    await makeStore(send).update(NAME, state, 0);
+
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toBeInstanceOf(UpdateCommand);
+    const writeId = (calls[0] as UpdateCommand).input.ExpressionAttributeValues![":writeId"];
+    expect(writeId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(calls[0]!.input).toEqual(
+      updateInput(TABLE, NAME, encodeState(state, {}, undefined), 0, { writeId }),
+    );
+    expect((calls[0] as UpdateCommand).input.ConditionExpression).toBe(
+      "#version = :expectedVersion",
+    );
+  });
+
+  it.each([
+    ["raw attribute values", { version: { N: "7" } }],
+    ["plain values", { version: 7 }],
+  ])(
+    "throws ConcurrencyError with the stored version from the failure (%s), without a second read",
+    async (_label, item) => {
+      const { send, calls } = scriptedSend(
+        awsError("ConditionalCheckFailedException", { Item: item }),
+      );
+      const error = await rejection(makeStore(send).update(NAME, makeState({}, { version: 6 }), 5));
+
+      expect(error.name).toBe("ConcurrencyError");
+      expect(error).toBeInstanceOf(ConcurrencyError);
+      expect(error).toMatchObject({ sagaId: SAGA_ID, expectedVersion: 5, actualVersion: 7 });
+      expect(send).toHaveBeenCalledTimes(1);
+      expect(calls[0]).toBeInstanceOf(UpdateCommand);
+    },
+  );
+
+  // The SDK retries a request whose answer was lost (a reset connection, a timeout). If the
+  // first attempt was applied, the retry's condition fails against the store's own write.
+  it.each([
+    ["raw attribute values", (id: string) => ({ version: { N: "6" }, writeId: { S: id } })],
+    ["plain values", (id: string) => ({ version: 6, writeId: id })],
+  ])(
+    "a failed condition on its own write (a retried request, %s) is a success",
+    async (_label, item) => {
+      const { send, calls } = fakeSend((command) => {
+        const input = (command as UpdateCommand).input;
+        throw awsError("ConditionalCheckFailedException", {
+          Item: item(input.ExpressionAttributeValues![":writeId"] as string),
+        });
+      });
+      await expect(
+        makeStore(send).update(NAME, makeState({}, { version: 6 }), 5),
+      ).resolves.toBeUndefined();
+      expect(calls).toHaveLength(1);
+    },
+  );
+
+  it("a failed condition on another update's write is still a ConcurrencyError", async () => {
+    const { send } = scriptedSend(
+      awsError("ConditionalCheckFailedException", {
+        Item: { version: { N: "6" }, writeId: { S: "someone-else" } },
+      }),
+    );
+    const error = await rejection(makeStore(send).update(NAME, makeState({}, { version: 6 }), 5));
+    expect(error).toBeInstanceOf(ConcurrencyError);
+    expect(error).toMatchObject({ expectedVersion: 5, actualVersion: 6 });
+  });
+
+  it("each update writes its own write id", async () => {
+    const { send, calls } = scriptedSend({}, {});
+    const store = makeStore(send);
+    await store.update(NAME, makeState({}, { version: 1 }), 0);
+    await store.update(NAME, makeState({}, { version: 2 }), 1);
+    const ids = calls.map((c) => (c as UpdateCommand).input.ExpressionAttributeValues![":writeId"]);
+    expect(ids[0]).not.toEqual(ids[1]);
+  });
+
+  // The item is inside a concurrent transaction (a delete): retrying gets through.
+  it("TransactionConflictException becomes a TransientError", async () => {
+    const { send } = scriptedSend(awsError("TransactionConflictException"));
+    const error = await rejection(makeStore(send).update(NAME, makeState({}, { version: 1 }), 0));
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.cause).toMatchObject({ name: "TransactionConflictException" });
+  });
+
+  it("DynamoDB's refusal of an oversized item becomes StateTooLargeError", async () => {
+    const { send } = scriptedSend(
+      awsError("ValidationException", {
+        message: "Item size to update has exceeded the maximum allowed size",
+      }),
+    );
+    const error = await rejection(makeStore(send).update(NAME, makeState({}, { version: 1 }), 0));
+    expect(error).toBeInstanceOf(StateTooLargeError);
+    expect(error).toMatchObject({ code: "state.tooLarge", sagaName: NAME, sagaId: SAGA_ID });
+    expect(error.cause).toMatchObject({ name: "ValidationException" });
+  });
+
+  it("throws SagaNotFoundError when the failure carries no item", async () => {
+    const { send } = scriptedSend(awsError("ConditionalCheckFailedException"));
+    const error = await rejection(makeStore(send).update(NAME, makeState({}, { version: 1 }), 0));
+    expect(error).toBeInstanceOf(SagaNotFoundError);
+    expect(error).toMatchObject({ code: "saga.notFound", sagaName: NAME, sagaId: SAGA_ID });
+    expect(send).toHaveBeenCalledTimes(1);
+  });
+});
