@@ -14,7 +14,9 @@ export interface LocalTable {
 }
 
 /** Connects to DynamoDB Local and creates a uniquely named table. */
-export const createLocalTable = async (options: TableSchemaOptions = {}): Promise<LocalTable> => {
+export const createLocalTable = async (
+  options: TableSchemaOptions & { readonly shards?: number } = {},
+): Promise<LocalTable> => {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   if (endpoint === undefined)
     throw new Error("DYNAMODB_ENDPOINT is not set: run through jest's integration project");

@@ -33,7 +33,13 @@ interface CreateFlags extends SchemaFlags {
   readonly ttl?: boolean;
   readonly maxWait: number;
   readonly replaceIndexes?: boolean;
+  readonly shards: number;
 }
+
+const shardsOption = () =>
+  new Option("--shards <n>", "shards per saga name of the stores using the table (docs/scale.md)")
+    .argParser(positiveInteger(100))
+    .default(1);
 
 const provisionedOption = () =>
   new Option(
@@ -63,6 +69,7 @@ const createOptions = (globals: GlobalOptions, flags: CreateFlags): CreateTableO
   ttl: flags.ttl === true,
   maxWaitSeconds: flags.maxWait,
   replaceIndexes: flags.replaceIndexes === true,
+  shards: flags.shards,
 });
 
 /**
@@ -90,6 +97,8 @@ export const changeText = (change: TableChange): string => {
       return `deleted index ${change.indexName} (${change.reason}); it is created again below`;
     case "enabledTtl":
       return `enabled TTL on ${change.attributeName}`;
+    case "recordedLayout":
+      return `recorded the layout: ${change.shards} shards per saga name`;
   }
 };
 
@@ -104,6 +113,7 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
     .description("create the table (waits until it is ACTIVE)")
     .addOption(provisionedOption())
     .option("--ttl", `enable DynamoDB's TTL on ${TTL_ATTRIBUTE} (deletes expired completed sagas)`)
+    .addOption(shardsOption())
     .addOption(maxWaitOption())
     .addOption(jsonOption())
     .action(async (_flags: unknown, command: Command) => {
@@ -137,6 +147,7 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
       "--replace-indexes",
       "replace an index whose projection lacks what the store reads (it is rebuilt from the whole table; cleanup fails meanwhile)",
     )
+    .addOption(shardsOption())
     .addOption(maxWaitOption())
     .addOption(jsonOption())
     .action(async (_flags: unknown, command: Command) => {

@@ -1,0 +1,145 @@
+/**
+ * Sixteen shards per saga name, on DynamoDB Local: the table records its layout and refuses
+ * stores and `ensureTable` calls of another count; under the saga-bus-like loop every saga
+ * completes, and no partition key of the table or of either index holds more than 2/16 of the
+ * saga type's items; cleanup still finds every completed saga.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { randomUUID } from "node:crypto";
+import { createDynamoDBSagaStore, createTable, deleteTable, ensureTable, sendVia } from "../../src";
+import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
+import { buildWorkload } from "../../workload/deliveries";
+import { runMessageLoop } from "../../workload/message-loop";
+import { orderSaga, SAGA_NAME, type OrderState } from "../../workload/order-saga";
+
+const SHARDS = 16;
+let client: DynamoDBClient;
+let docClient: DynamoDBDocumentClient;
+const created: string[] = [];
+const freshTable = async (shards?: number) => {
+  const tableName = `sharded-${randomUUID()}`;
+  created.push(tableName);
+  await createTable(client, { tableName, ...(shards === undefined ? {} : { shards }) });
+  return tableName;
+};
+
+beforeAll(() => {
+  client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: process.env.DYNAMODB_ENDPOINT });
+  docClient = DynamoDBDocumentClient.from(client);
+});
+afterAll(async () => {
+  for (const name of created) await deleteTable(client, name);
+  client.destroy();
+});
+
+const scanAll = async (tableName: string, indexName?: string) => {
+  const items: Array<Record<string, unknown>> = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await docClient.send(
+      new ScanCommand({
+        TableName: tableName,
+        ...(indexName === undefined ? {} : { IndexName: indexName }),
+        ExclusiveStartKey,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey !== undefined);
+  return items;
+};
+
+/** The largest share of `items` under one value of `key`. */
+const largestShare = (items: ReadonlyArray<Record<string, unknown>>, key: string) => {
+  const counts = new Map<unknown, number>();
+  for (const item of items) counts.set(item[key], (counts.get(item[key]) ?? 0) + 1);
+  return { share: Math.max(...counts.values()) / items.length, keys: counts.size };
+};
+
+it("the table records its shards; ensureTable with another count is refused", async () => {
+  const tableName = await freshTable(SHARDS);
+  expect(await ensureTable(client, { tableName, shards: SHARDS })).toEqual([]);
+  for (const shards of [1, 8]) {
+    await expect(ensureTable(client, { tableName, shards })).rejects.toMatchObject({
+      code: "table.invalid",
+      message: expect.stringContaining(`laid out with shards: ${SHARDS}, not ${shards}`),
+    });
+  }
+});
+
+it("ensureTable will not shard a table that already holds sagas of the default layout", async () => {
+  const tableName = await freshTable();
+  const store = createDynamoDBSagaStore({ send: sendVia(docClient), tableName });
+  await store.insert("OrderSaga", "o-1", {
+    metadata: {
+      sagaId: "s-1",
+      version: 0,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+      isCompleted: false,
+    },
+  });
+  await expect(ensureTable(client, { tableName, shards: SHARDS })).rejects.toMatchObject({
+    code: "table.invalid",
+  });
+  // An empty default table can take the layout.
+  const empty = await freshTable();
+  expect(await ensureTable(client, { tableName: empty, shards: SHARDS })).toEqual([
+    { kind: "recordedLayout", shards: SHARDS },
+  ]);
+});
+
+it(`under the saga-bus-like loop, ${SHARDS} shards complete every saga and no partition key holds more than 2/${SHARDS} of the type's items`, async () => {
+  const tableName = await freshTable(SHARDS);
+  const store = createDynamoDBSagaStore<OrderState>({
+    send: sendVia(docClient),
+    tableName,
+    shards: SHARDS,
+  });
+  const workload = buildWorkload({ orders: 320, seed: 16 });
+  const stats = await runMessageLoop({
+    store,
+    definition: orderSaga,
+    deliveries: workload.deliveries,
+    concurrency: 16,
+    retry: { maxAttempts: 20, maxRequeues: 20, maxDeadLetters: 10 },
+  });
+  expect(stats.deadLettered).toEqual([]);
+  expect(stats.sagasStarted).toBe(320);
+
+  const items = await scanAll(tableName);
+  const sagas = items.filter((i) => String(i.SK).startsWith("ID#"));
+  const correlations = items.filter((i) => String(i.SK).startsWith("CORR#"));
+  expect(sagas).toHaveLength(320);
+  expect(correlations).toHaveLength(320);
+  const limit = 2 / SHARDS;
+  for (const [what, rows, key] of [
+    ["saga items by PK", sagas, "PK"],
+    ["correlation items by PK", correlations, "PK"],
+    ["correlation index entries by GSI1PK", sagas, "GSI1PK"],
+  ] as const) {
+    const { share, keys } = largestShare(rows, key);
+    expect({ what, keys }).toEqual({ what, keys: SHARDS });
+    expect({ what, share: share <= limit }).toEqual({ what, share: true });
+  }
+  const completed = await scanAll(tableName, "GSI2");
+  expect(completed.length).toBeGreaterThan(0);
+  // Per day, the completions spread over the shards the same way.
+  const byDay = new Map<string, Array<Record<string, unknown>>>();
+  for (const entry of completed) {
+    const day = String(entry.GSI2PK).split("#")[1]!;
+    byDay.set(day, [...(byDay.get(day) ?? []), entry]);
+  }
+  for (const entries of byDay.values()) {
+    if (entries.length < 100) continue; // too few to judge a spread
+    expect(largestShare(entries, "GSI2PK").share).toBeLessThanOrEqual(limit);
+  }
+
+  // Listing reads the 16 partitions and finds every saga; cleanup finds every completed one.
+  let listed = 0;
+  for await (const saga of store.findAllByName(SAGA_NAME)) listed += saga ? 1 : 0;
+  expect(listed).toBe(320);
+  const deleted = await store.deleteCompletedBefore(SAGA_NAME, new Date(8.64e15));
+  expect(deleted).toBe(stats.sagasCompleted);
+});
