@@ -9,6 +9,9 @@ export default tseslint.config(
       "node_modules/",
       "test/fixtures/**/node_modules/",
       "test/.tmp/",
+      // Generated: the Lambda example's bundle and the API reference.
+      "examples/lambda/dist/",
+      "docs/api/",
     ],
   },
   js.configs.recommended,

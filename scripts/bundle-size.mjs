@@ -40,6 +40,8 @@ const result = await build({
   platform: "node",
   minify: true,
   external: ["@aws-sdk/*"],
+  // tsconfig.json maps the package name to src/ for type-checking; bundle the build instead.
+  tsconfigRaw: {},
   write: false,
   metafile: true,
   logLevel: "warning",
