@@ -22,6 +22,7 @@ import {
   INSERT_ACTIONS,
   insertInput,
   legacyPartitionProbeInput,
+  getLayoutMarkerInput,
   updateInput,
   updatedAttributes,
   layoutOf,
@@ -214,13 +215,47 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     migrated.add(sagaName);
   };
 
-  /** `found`, or, for a miss, `null` once no 0.2.x saga of the name can be what was missed. */
+  // Checked once per process, on the first miss; a failed check is tried again.
+  let layoutChecked: Promise<void> | undefined;
+
+  /**
+   * Before answering "no saga": a store whose shard count differs from the table's looks in
+   * the wrong partitions and misses every saga (saga-bus would start a second one). The table
+   * records a sharded layout in a marker item; none means the default layout.
+   */
+  const assertLayoutFits = (init: SagaStoreErrorInit): Promise<void> =>
+    (layoutChecked ??= (async () => {
+      const out = await perform(
+        { ...init, operation: "layoutCheck" },
+        new GetCommand(getLayoutMarkerInput(table)),
+      );
+      const recorded = attribute(out.Item, "shards");
+      const shards = typeof recorded === "number" ? recorded : 1;
+      if (shards !== layout.shards) {
+        throw new ConfigurationError(
+          "table.invalid",
+          `table ${table.tableName} is laid out with shards: ${shards}, but the store has ` +
+            `shards: ${layout.shards}; give the store the table's count (changing it is a ` +
+            "migration: docs/scale.md)",
+        );
+      }
+    })().catch((error: unknown) => {
+      layoutChecked = undefined;
+      throw error;
+    }));
+
+  /**
+   * `found`, or, for a miss, `null` once neither a store of another layout nor a 0.2.x saga
+   * of the name can be what was missed (both checks cost a request once, then nothing).
+   */
   const unlessLegacy = async (
     found: TState | null,
     sagaName: string,
     init: SagaStoreErrorInit,
   ): Promise<TState | null> => {
-    if (found === null) await assertNoLegacySagas(sagaName, init);
+    if (found === null) {
+      await Promise.all([assertLayoutFits(init), assertNoLegacySagas(sagaName, init)]);
+    }
     return found;
   };
 

@@ -37,8 +37,13 @@ it("a lookup that misses refuses with UnmigratedTableError naming the migrate co
     tableName: "sagas",
   });
   expect((error as Error).message).toContain("saga-store-dynamodb migrate --table sagas");
-  expect(calls.map((c) => c.constructor.name)).toEqual(["GetCommand", "QueryCommand"]);
-  expect(calls[1]!.input).toEqual({
+  // The lookup, the layout marker (once per process), the 0.2.x probe.
+  expect(calls.map((c) => c.constructor.name)).toEqual([
+    "GetCommand",
+    "GetCommand",
+    "QueryCommand",
+  ]);
+  expect(calls[2]!.input).toEqual({
     TableName: "sagas",
     KeyConditionExpression: "PK = :pk",
     ExpressionAttributeValues: { ":pk": NAME },
@@ -64,7 +69,8 @@ it("an empty 0.2.x partition is probed once per name; a migrated table then cost
     { ":pk": NAME },
     { ":pk": "OtherSaga" },
   ]);
-  expect(calls.filter((c) => c instanceof GetCommand)).toHaveLength(6);
+  // Six lookups and one read of the layout marker, once per process.
+  expect(calls.filter((c) => c instanceof GetCommand)).toHaveLength(7);
 });
 
 it("keeps refusing until the table is migrated, then answers", async () => {

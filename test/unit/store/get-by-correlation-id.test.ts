@@ -41,11 +41,16 @@ describe("getByCorrelationId", () => {
   });
 
   it("strong: returns null after one read when no saga holds the correlation id", async () => {
-    // The second request is the once-per-name probe for 0.2.x sagas (legacy-gate.test.ts).
-    const { send, calls } = scriptedSend({}, { Items: [] });
+    // Then, once per process and per name, the layout marker and the 0.2.x probe
+    // (legacy-gate.test.ts).
+    const { send, calls } = scriptedSend({}, {}, { Items: [] });
     const store = makeStore(send);
     expect(await store.getByCorrelationId(NAME, CORRELATION_ID)).toBeNull();
-    expect(calls.map((c) => c.constructor.name)).toEqual(["GetCommand", "QueryCommand"]);
+    expect(calls.map((c) => c.constructor.name)).toEqual([
+      "GetCommand",
+      "GetCommand",
+      "QueryCommand",
+    ]);
   });
 
   it("eventual: reads the correlation item, then the saga, both eventually (half the RCU)", async () => {
@@ -70,10 +75,11 @@ describe("getByCorrelationId", () => {
   });
 
   it("eventual: a miss is confirmed by the consistent path before null", async () => {
-    const { send, calls } = scriptedSend({}, {}, { Items: [] });
+    const { send, calls } = scriptedSend({}, {}, {}, { Items: [] });
     const store = makeStore(send, { consistency: "eventual" });
     expect(await store.getByCorrelationId(NAME, CORRELATION_ID)).toBeNull();
     expect(calls.map((c) => c.constructor.name)).toEqual([
+      "GetCommand",
       "GetCommand",
       "GetCommand",
       "QueryCommand",

@@ -30,9 +30,14 @@ describe("getById", () => {
   });
 
   it("returns null when there is no item (and no 0.2.x saga of the name)", async () => {
-    const { send, calls } = scriptedSend({}, { Items: [] });
+    const { send, calls } = scriptedSend({}, {}, { Items: [] });
     expect(await makeStore(send).getById(NAME, "missing")).toBeNull();
-    expect(calls.map((c) => c.constructor.name)).toEqual(["GetCommand", "QueryCommand"]);
+    // The saga, then the layout marker and the 0.2.x probe (once per process).
+    expect(calls.map((c) => c.constructor.name)).toEqual([
+      "GetCommand",
+      "GetCommand",
+      "QueryCommand",
+    ]);
   });
 
   it("throws InvalidItemError for an item it cannot decode", async () => {
