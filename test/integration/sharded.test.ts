@@ -68,6 +68,19 @@ it("the table records its shards; ensureTable with another count is refused", as
   }
 });
 
+it("a store with another shard count refuses the table at its first miss, before any write", async () => {
+  const tableName = await freshTable(SHARDS);
+  for (const shards of [1, 8]) {
+    const store = createDynamoDBSagaStore({ send: sendVia(docClient), tableName, shards });
+    await expect(store.getByCorrelationId("OrderSaga", "o-1")).rejects.toMatchObject({
+      code: "table.invalid",
+      message: expect.stringContaining(`laid out with shards: ${SHARDS}`),
+    });
+  }
+  const right = createDynamoDBSagaStore({ send: sendVia(docClient), tableName, shards: SHARDS });
+  expect(await right.getByCorrelationId("OrderSaga", "o-1")).toBeNull();
+});
+
 it("ensureTable will not shard a table that already holds sagas of the default layout", async () => {
   const tableName = await freshTable();
   const store = createDynamoDBSagaStore({ send: sendVia(docClient), tableName });

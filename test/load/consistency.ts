@@ -13,7 +13,8 @@
  * @packageDocumentation
  */
 import { ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { decodeSagaItem, DEFAULT_LAYOUT } from "../../src";
+import { decodeSagaItem, DEFAULT_LAYOUT } from "../../src/internals";
+import { LAYOUT_MARKER_KEY, type TableLayout } from "../../src/layout";
 import type { OrderState } from "../../workload/order-saga";
 
 type Item = Record<string, unknown>;
@@ -64,19 +65,28 @@ export const auditTable = (
   items: readonly Item[],
   sagaName: string,
   expected: ReadonlyMap<string, Expectation>,
+  layout: TableLayout = DEFAULT_LAYOUT,
 ): Audit => {
   const problems: string[] = [];
-  const partition = DEFAULT_LAYOUT.sagaPartitions(sagaName)[0]!;
+  const partitions = new Set(layout.sagaPartitions(sagaName));
   const sagas = new Map<string, Item>(); // by saga id
   const guards = new Map<string, Item>(); // by correlation id
   for (const item of items) {
     const { PK, SK } = item;
-    if (PK !== partition || typeof SK !== "string") {
-      problems.push(`an item outside ${partition}: ${JSON.stringify({ PK, SK })}`);
-    } else if (SK.startsWith(DEFAULT_LAYOUT.sagaSortPrefix)) {
-      sagas.set(DEFAULT_LAYOUT.sagaIdFromSortKey(SK), item);
-    } else if (SK.startsWith(DEFAULT_LAYOUT.correlationSortPrefix)) {
-      guards.set(SK.slice(DEFAULT_LAYOUT.correlationSortPrefix.length), item);
+    if (PK === LAYOUT_MARKER_KEY.PK && SK === LAYOUT_MARKER_KEY.SK) continue;
+    if (!partitions.has(String(PK)) || typeof SK !== "string") {
+      problems.push(`an item outside the partitions of ${sagaName}: ${JSON.stringify({ PK, SK })}`);
+    } else if (SK.startsWith(layout.sagaSortPrefix)) {
+      const sagaId = layout.sagaIdFromSortKey(SK);
+      if (PK !== layout.sagaKey(sagaName, sagaId).PK)
+        problems.push(`saga ${sagaId} in ${String(PK)}`);
+      sagas.set(sagaId, item);
+    } else if (SK.startsWith(layout.correlationSortPrefix)) {
+      const correlationId = SK.slice(layout.correlationSortPrefix.length);
+      if (PK !== layout.correlationKey(sagaName, correlationId).PK) {
+        problems.push(`correlation item ${correlationId} in ${String(PK)}`);
+      }
+      guards.set(correlationId, item);
     } else {
       problems.push(`an item of unknown kind: ${SK}`);
     }
@@ -97,8 +107,11 @@ export const auditTable = (
       ...(sagasByCorrelation.get(correlationId) ?? []),
       sagaId,
     ]);
-    if (item.GSI1SK !== DEFAULT_LAYOUT.correlationIndexKey(sagaName, correlationId).GSI1SK) {
-      problems.push(`${what}: GSI1SK ${String(item.GSI1SK)} is not that of ${correlationId}`);
+    const indexKey = layout.correlationIndexKey(sagaName, correlationId);
+    if (item.GSI1SK !== indexKey.GSI1SK || item.GSI1PK !== indexKey.GSI1PK) {
+      problems.push(
+        `${what}: GSI1 keys ${String(item.GSI1PK)} / ${String(item.GSI1SK)} are not those of ${correlationId}`,
+      );
     }
     const guard = guards.get(correlationId);
     if (guard === undefined) problems.push(`${what}: no correlation item for ${correlationId}`);

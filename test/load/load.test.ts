@@ -16,6 +16,7 @@ import { createDynamoDBSagaStore, meterSend, sendVia, type Send } from "../../sr
 import { runMessageLoop } from "../../workload/message-loop";
 import { SAGA_NAME, type OrderState, orderSaga } from "../../workload/order-saga";
 import { verifySagas } from "../../workload/verify";
+import { shardedLayout } from "../../src/layout";
 import { faultyClients, seededRandom, type FaultyHttpHandler } from "../support/faults";
 import { createLocalTable, type LocalTable } from "../support/local-table";
 import { auditTable, scanTable, type Expectation } from "./consistency";
@@ -37,6 +38,8 @@ const FAULTS = { lostResponse: 0.025, throttle: 0.025, beforeSend: 0.01 } as con
 
 interface Variant {
   readonly label: string;
+  /** Shards per saga name (the table's and the store's). Default 1. */
+  readonly shards?: number;
   /** Builds the document client and `send` of the run. */
   readonly connect: (table: LocalTable) => {
     readonly docClient: DynamoDBDocumentClient;
@@ -79,6 +82,11 @@ const VARIANTS: Variant[] = [
       };
     },
   },
+  {
+    label: "16 shards per saga name",
+    shards: 16,
+    connect: (table) => ({ docClient: table.docClient, send: (real) => real, close: () => {} }),
+  },
 ];
 
 const total = (counts: Map<string, number> | undefined) =>
@@ -86,11 +94,11 @@ const total = (counts: Map<string, number> | undefined) =>
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-describe.each(VARIANTS)("$label", ({ connect }) => {
+describe.each(VARIANTS)("$label", ({ connect, shards = 1 }) => {
   let table: LocalTable;
 
   beforeAll(async () => {
-    table = await createLocalTable();
+    table = await createLocalTable({ shards });
   });
   afterAll(() => table?.drop());
 
@@ -106,6 +114,7 @@ describe.each(VARIANTS)("$label", ({ connect }) => {
       const store = createDynamoDBSagaStore<OrderState>({
         send: meter.send,
         tableName: table.tableName,
+        shards,
       });
 
       const loopStarted = performance.now();
@@ -134,7 +143,7 @@ describe.each(VARIANTS)("$label", ({ connect }) => {
           { messageIds, updates: stats.updates.get(orderId) },
         ]),
       );
-      const audit = auditTable(items, SAGA_NAME, expected);
+      const audit = auditTable(items, SAGA_NAME, expected, shardedLayout(shards));
       const scanMs = performance.now() - scanStarted;
       connection.close();
       const faults = connection.handler?.counts;
@@ -183,7 +192,8 @@ describe.each(VARIANTS)("$label", ({ connect }) => {
       expect(audit.problems.slice(0, 20)).toEqual([]);
       expect(audit.sagaItems).toBe(SAGAS);
       expect(audit.correlationItems).toBe(SAGAS);
-      expect(items).toHaveLength(2 * SAGAS);
+      // Every saga and its correlation item (and, sharded, the table's layout marker).
+      expect(items).toHaveLength(2 * SAGAS + (shards > 1 ? 1 : 0));
       if (faults !== undefined) {
         // The faults this run is about did happen, on the writes that matter.
         expect(faults.lostResponses.get("UpdateItem") ?? 0).toBeGreaterThan(0);
