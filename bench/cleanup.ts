@@ -4,14 +4,8 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import {
-  commands,
-  createDynamoDBSagaStore,
-  createTable,
-  encodeState,
-  meterSend,
-  sendVia,
-} from "../src";
+import { createDynamoDBSagaStore, createTable, meterSend, sendVia } from "../src";
+import { commands, encodeState } from "../src/internals";
 import { LOCAL_CLIENT_CONFIG, startDynamoDBLocal } from "../scripts/dynamodb-local";
 import { orderState, startMetadata } from "../test/support/states";
 

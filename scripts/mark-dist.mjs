@@ -10,13 +10,17 @@
 //    condition: "module" (set by esbuild, webpack, Rollup and Vite, never by Node) to `es6/`,
 //    anything else to the CommonJS files Node has always loaded. Done here rather than in the
 //    sources so tsc, ts-jest, tsx and the CommonJS build keep plain package paths.
+//
+// Node, like the bundlers, looks `#…` imports up in the nearest package.json (the "package
+// scope" of its resolution algorithm), which for dist/esm is its marker. publint warns about
+// "imports" in a nested package.json as if Node ignored it; see scripts/lint-package.mjs.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const ESM = "dist/esm";
 const CJS = "dist/cjs";
 
-/** Package subpath imports of the ESM build: each maps to ES modules for bundlers, CJS for Node. */
+/** Subpath imports of the ESM build: ES module files for bundlers, CommonJS ones for Node. */
 const IMPORTS = {
   "#fp-ts/*": { module: "fp-ts/es6/*", default: "fp-ts/lib/*" },
   "#io-ts": { module: "io-ts/es6/index.js", default: "io-ts" },
@@ -60,8 +64,8 @@ if (unmapped.length > 0) {
   process.exit(1);
 }
 
-// Node looks `#…` imports up in the nearest package.json, and bundlers read "sideEffects" from
-// it too, so these markers repeat the root's "sideEffects": false (unused modules are dropped).
+// Bundlers read "sideEffects" from the nearest package.json too, so the markers repeat the
+// root's "sideEffects": false (unused modules are dropped).
 const marker = (fields) => JSON.stringify({ ...fields, sideEffects: false }) + "\n";
 writeFileSync(join(ESM, "package.json"), marker({ type: "module", imports: IMPORTS }));
 writeFileSync(join(CJS, "package.json"), marker({ type: "commonjs" }));

@@ -23,9 +23,6 @@ export {
   sendVia,
   type CommandName,
   type DocumentClientLike,
-  type OutputOf,
-  type Perform,
-  type Recover,
   type RequestContext,
   type RequestEnd,
   type RequestObserver,
@@ -33,7 +30,7 @@ export {
   type Send,
   type StoreCommand,
 } from "./request.js";
-export { MAX_ATTEMPTS, type CleanupOptions, type CleanupProgress } from "./cleanup.js";
+export type { CleanupOptions, CleanupProgress } from "./cleanup.js";
 export { DynamoDBSagaStore, type DynamoDBSagaStoreOptions } from "./class.js";
 export { DEFAULT_INDEX_NAMES } from "./commands.js";
 export {
@@ -41,7 +38,6 @@ export {
   deleteTable,
   ensureTable,
   getTableSchema,
-  tableMismatch,
   TTL_ATTRIBUTE,
   waitForTable,
   type TableChange,
@@ -52,32 +48,8 @@ export {
   type TableSchema,
   type TableSchemaOptions,
 } from "./table.js";
-export {
-  CorrelationItemCodec,
-  DateFromISOString,
-  NonNegativeInteger,
-  report,
-  SagaItemCodec,
-  SagaMetadataCodec,
-  StoredMetadataCodec,
-  DynamoDBNumber,
-  ValidDate,
-  type SagaItem,
-  type SagaItemAttributes,
-} from "./codecs.js";
-export {
-  decodeSagaItem,
-  encodeState,
-  MAX_STATE_DEPTH,
-  prepareState,
-  type EncodedState,
-  type StateCodec,
-  type PreparedState,
-  type StatePath,
-} from "./marshal.js";
-export * as keys from "./keys.js";
-export { DEFAULT_LAYOUT, type IndexLayout, type ItemKey, type TableLayout } from "./layout.js";
-export * as commands from "./commands.js";
+export { DateFromISOString, SagaMetadataCodec, ValidDate } from "./codecs.js";
+export { MAX_STATE_DEPTH, type StateCodec } from "./marshal.js";
 export {
   ConfigurationError,
   DynamoDBRequestError,
@@ -119,16 +91,8 @@ export {
 } from "./metering.js";
 export {
   migrateTable,
-  MIGRATE_MAX_ATTEMPTS,
   type MigrateOptions,
   type MigrateProgress,
   type MigrateSkip,
   type MigrateSummary,
 } from "./migrate.js";
-export {
-  convertLegacyItem,
-  isLegacyItem,
-  LEGACY_ISO_DATE,
-  type LegacyReadOptions,
-  type LegacySaga,
-} from "./legacy.js";

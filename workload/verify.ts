@@ -7,7 +7,8 @@
  * @packageDocumentation
  */
 import { QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { DEFAULT_LAYOUT, type DynamoDBSagaStoreFunctions } from "../src/index.js";
+import type { DynamoDBSagaStoreFunctions } from "../src/index.js";
+import { DEFAULT_LAYOUT } from "../src/internals.js";
 import type { LoopStats } from "./message-loop.js";
 import { MESSAGE_TYPES, occurredAt, SAGA_NAME, type OrderState } from "./order-saga.js";
 import type { OrderPlan, Workload } from "./deliveries.js";

@@ -18,9 +18,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import {
   createDynamoDBSagaStore,
-  decodeSagaItem,
   deleteTable,
-  encodeState,
   migrateTable,
   sendVia,
   type DynamoDBSagaStoreFunctions,
@@ -28,6 +26,7 @@ import {
   type SagaStateMetadata,
   type Send,
 } from "../../src";
+import { decodeSagaItem, encodeState } from "../../src/internals";
 import {
   DEFAULT_INDEX_NAMES,
   getCorrelationInput,

@@ -1,6 +1,6 @@
 /** The load test's audit finds each kind of inconsistency it is meant to find (no DynamoDB). */
 import { randomUUID } from "node:crypto";
-import { commands, DEFAULT_LAYOUT, encodeState } from "../../src";
+import { commands, DEFAULT_LAYOUT, encodeState } from "../../src/internals";
 import {
   handleOrderMessage,
   initialOrderState,

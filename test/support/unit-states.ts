@@ -4,11 +4,11 @@
  */
 import {
   createDynamoDBSagaStore,
-  encodeState,
   type DynamoDBSagaStoreDeps,
   type SagaState,
   type SagaStateMetadata,
 } from "../../src";
+import { encodeState } from "../../src/internals";
 import { insertInput, type TableNames } from "../../src/commands";
 
 export const NAME = "OrderSaga";

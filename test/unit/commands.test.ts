@@ -1,11 +1,10 @@
 import {
   ConfigurationError,
-  encodeState,
   getTableSchema,
-  type EncodedState,
   type SagaState,
   type SagaStateMetadata,
 } from "../../src";
+import { encodeState, type EncodedState } from "../../src/internals";
 import {
   cleanupScanInput,
   deleteCompletedSagasInput,

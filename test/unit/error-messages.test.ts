@@ -7,7 +7,6 @@ import * as t from "io-ts";
 import {
   createDynamoDBSagaStore,
   DynamoDBRequestError,
-  encodeState,
   InvalidItemError,
   InvalidStateError,
   SagaMetadataCodec,
@@ -16,6 +15,7 @@ import {
   type StateCodec,
   type StoreCommand,
 } from "../../src";
+import { encodeState } from "../../src/internals";
 import { insertInput, type TableNames } from "../../src/commands";
 
 // ---------------------------------------------------------------------------------------------

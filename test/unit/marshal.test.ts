@@ -1,8 +1,6 @@
 import fc from "fast-check";
 import * as t from "io-ts";
 import {
-  decodeSagaItem,
-  encodeState,
   InvalidItemError,
   InvalidStateError,
   SagaMetadataCodec,
@@ -11,6 +9,7 @@ import {
   type SagaStateMetadata,
   type StateCodec,
 } from "../../src";
+import { decodeSagaItem, encodeState } from "../../src/internals";
 import { insertInput, type TableNames } from "../../src/commands";
 
 // ---------------------------------------------------------------------------------------------

@@ -4,13 +4,8 @@
  */
 import fc from "fast-check";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import {
-  createDynamoDBSagaStore,
-  DEFAULT_LAYOUT,
-  encodeState,
-  type SagaState,
-  type StoreCommand,
-} from "../../src";
+import { createDynamoDBSagaStore, type SagaState, type StoreCommand } from "../../src";
+import { DEFAULT_LAYOUT, encodeState } from "../../src/internals";
 import { insertInput } from "../../src/commands";
 import { shardedLayout, shardOf } from "../../src/layout";
 

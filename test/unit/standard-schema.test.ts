@@ -6,13 +6,13 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import {
   createDynamoDBSagaStore,
-  encodeState,
   InvalidItemError,
   InvalidStateError,
   type SagaState,
   type StandardSchemaLike,
   type StoreCommand,
 } from "../../src";
+import { encodeState } from "../../src/internals";
 import { insertInput } from "../../src/commands";
 
 interface Order extends SagaState {

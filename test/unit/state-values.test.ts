@@ -5,14 +5,13 @@
 import { marshall } from "@aws-sdk/util-dynamodb";
 import {
   createDynamoDBSagaStore,
-  encodeState,
   InvalidItemError,
   InvalidStateError,
-  decodeSagaItem,
   type SagaState,
   type SagaStateMetadata,
   type StoreCommand,
 } from "../../src";
+import { encodeState, decodeSagaItem } from "../../src/internals";
 import { DynamoDBNumber } from "../../src/codecs";
 import { insertInput, type TableNames } from "../../src/commands";
 

@@ -15,10 +15,10 @@ import {
   createTable,
   ensureTable,
   getTableSchema,
-  tableMismatch,
   type CreateTableOptions,
   type TableClient,
 } from "../../src";
+import { tableMismatch } from "../../src/internals";
 import { tableReport } from "../../src/cli/describe";
 
 /** A client that records what it is sent and answers with `answer`. */

@@ -3,7 +3,8 @@
  * backoff, up to MAX_ATTEMPTS; the others end the cleanup at once.
  */
 import { BatchExecuteStatementCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { DynamoDBRequestError, MAX_ATTEMPTS, TransientError } from "../../../src";
+import { DynamoDBRequestError, TransientError } from "../../../src";
+import { MAX_ATTEMPTS } from "../../../src/internals";
 import {
   batchAnswer,
   BEFORE,

@@ -1,6 +1,6 @@
 /** The `completedSagaTtlSeconds` option: its checks, and the `expiresAt` inserts and updates write. */
 import type { TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { encodeState } from "../../../src";
+import { encodeState } from "../../../src/internals";
 import { insertInput, updateInput } from "../../../src/commands";
 import { cancelled, scriptedSend } from "../../support/fake-send";
 import {

@@ -1,12 +1,11 @@
 /** Bad names, ids, states and versions, and states over 400 KB, are refused before any request. */
 import {
-  encodeState,
   InvalidKeyError,
   InvalidStateError,
-  keys,
   MAX_ITEM_BYTES,
   StateTooLargeError,
 } from "../../../src";
+import { encodeState, keys } from "../../../src/internals";
 import { insertInput } from "../../../src/commands";
 import { itemSize } from "../../../src/size";
 import { awsError, rejection, scriptedSend } from "../../support/fake-send";

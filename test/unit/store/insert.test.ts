@@ -3,12 +3,8 @@
  * orphaned correlation item and a taken saga id.
  */
 import { GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import {
-  ConcurrencyError,
-  encodeState,
-  SagaAlreadyExistsError,
-  TransientError,
-} from "../../../src";
+import { ConcurrencyError, SagaAlreadyExistsError, TransientError } from "../../../src";
+import { encodeState } from "../../../src/internals";
 import { insertInput } from "../../../src/commands";
 import { cancelled, rejection, scriptedSend } from "../../support/fake-send";
 import {

@@ -5,11 +5,11 @@
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import {
   ConcurrencyError,
-  encodeState,
   SagaNotFoundError,
   StateTooLargeError,
   TransientError,
 } from "../../../src";
+import { encodeState } from "../../../src/internals";
 import { updateInput } from "../../../src/commands";
 import { awsError, fakeSend, rejection, scriptedSend } from "../../support/fake-send";
 import { makeState, makeStore, NAME, SAGA_ID, TABLE } from "../../support/unit-states";
