@@ -4,7 +4,7 @@
  * Start with `createDynamoDBSagaStore` (functional) or `DynamoDBSagaStore` (class), and
  * `createTable` / `getTableSchema` for the table.
  *
- * @packageDocumentation
+ * @module @saga-bus/store-dynamodb
  */
 export type { SagaState, SagaStateMetadata, SagaStore } from "./contract.js";
 export {
@@ -75,6 +75,7 @@ export {
 } from "./core-link.js";
 export { isRetryable } from "./failures.js";
 export { MAX_ITEM_BYTES } from "./size.js";
+export type { Timing } from "./timing.js";
 export {
   type StandardSchemaIssue,
   type StandardSchemaLike,

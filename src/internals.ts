@@ -6,9 +6,11 @@
  * **Unstable.** Nothing here is covered by semantic versioning: any of it may change or go in
  * a minor or patch release. Applications should use the package's root export.
  *
- * @packageDocumentation
+ * @module @saga-bus/store-dynamodb/internals
  */
+/** Pure builders of every command input the store sends (no client, no I/O). */
 export * as commands from "./commands.js";
+/** Validation of the key parts (saga name, saga id, correlation id) and their byte limits. */
 export * as keys from "./keys.js";
 export {
   DEFAULT_LAYOUT,
@@ -46,4 +48,5 @@ export {
   LEGACY_ISO_DATE,
   type LegacyReadOptions,
   type LegacySaga,
+  type RawItem,
 } from "./legacy.js";
