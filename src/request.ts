@@ -24,6 +24,17 @@ import {
   type TransactWriteCommandOutput,
   type UpdateCommandOutput,
 } from "@aws-sdk/lib-dynamodb";
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand as LowLevelScanCommand,
+  UpdateTableCommand,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import { loadRetryableErrors, type RetryableErrorClasses } from "./core-link.js";
@@ -90,6 +101,20 @@ export type CommandName =
   | "BatchExecuteStatement"
   | (string & {});
 
+/** The control-plane (and low-level) commands of `ensureTable` and the CLI, by class. */
+const CONTROL_PLANE: ReadonlyArray<readonly [abstract new (...args: never[]) => unknown, string]> =
+  [
+    [DescribeTableCommand, "DescribeTable"],
+    [CreateTableCommand, "CreateTable"],
+    [UpdateTableCommand, "UpdateTable"],
+    [DeleteTableCommand, "DeleteTable"],
+    [DescribeTimeToLiveCommand, "DescribeTimeToLive"],
+    [UpdateTimeToLiveCommand, "UpdateTimeToLive"],
+    [GetItemCommand, "GetItem"],
+    [PutItemCommand, "PutItem"],
+    [LowLevelScanCommand, "Scan"],
+  ];
+
 /**
  * The operation a command performs, told by its class (not by `constructor.name`, which a
  * minifier renames).
@@ -104,7 +129,7 @@ export const commandName = (command: unknown): CommandName => {
   // Not sent by the store, but by code metered with `meterSend` (0.2.2 in the benchmarks).
   if (command instanceof PutCommand) return "PutItem";
   if (command instanceof DeleteCommand) return "DeleteItem";
-  return "Unknown";
+  return CONTROL_PLANE.find(([commandClass]) => command instanceof commandClass)?.[1] ?? "Unknown";
 };
 
 /** One request, as an observer sees it before it is sent. */

@@ -4,17 +4,25 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DEFAULT_INDEX_NAMES, type TableNames } from "../commands.js";
 import type { SagaState } from "../contract.js";
 import { ConcurrencyError, TransientError } from "../core-link.js";
-import { sendVia } from "../request.js";
+import { observedTableClient } from "../ensure-gate.js";
+import { observed, sendVia, type RequestObserver, type Send } from "../request.js";
+import type { TableClient } from "../table.js";
 import { createDynamoDBSagaStore, type DynamoDBSagaStoreFunctions } from "../store.js";
 import { RegionalFailure, UsageError } from "./errors.js";
+import { redactUrls } from "./redact.js";
 import type { GlobalOptions } from "./options.js";
 
 /** What a command that talks to DynamoDB gets. */
 export interface Connection {
-  /** For control-plane commands (create, describe, delete). */
-  readonly client: DynamoDBClient;
-  /** For the store and the dry-run scan. */
+  /**
+   * For control-plane commands (create, describe, delete): the client, seen by the tool's
+   * request observer with the command's context (`tableClient` below).
+   */
+  readonly client: TableClient;
+  /** The document client itself (prefer `send`, which the tool's observer sees). */
   readonly docClient: DynamoDBDocumentClient;
+  /** Data-plane requests outside the store (dry-run scans, the migration), observed. */
+  readonly send: Send;
   /** The store over `docClient`, with the table and index names of the options. */
   readonly store: DynamoDBSagaStoreFunctions<SagaState>;
   /** Table and index names, defaults filled in. */
@@ -77,12 +85,34 @@ const resolveRegion = async (client: DynamoDBClient, options: GlobalOptions): Pr
  * the store, runs `use` with them, and destroys the client afterwards (so no socket keeps
  * the process alive). A failure of `use` comes out as a `RegionalFailure`.
  */
+/**
+ * The tool's request observer: under `--debug`, one line per request on stderr (operation,
+ * DynamoDB command, outcome, milliseconds). Every request of the tool passes it, the store's
+ * and the control plane's alike.
+ */
+export const debugObserver = (write: (line: string) => void): RequestObserver => ({
+  onRequest: ({ context, command }) => {
+    return (end) => {
+      const outcome = end.ok ? "ok" : `failed (${String((end.error as Error)?.name ?? end.error)})`;
+      write(
+        `request ${context.operation}${context.sagaName === undefined ? "" : ` ${context.sagaName}`} ` +
+          `${command} ${outcome} ${end.durationMs.toFixed(0)} ms\n`,
+      );
+    };
+  },
+});
+
 export const withConnection = async <T>(
   options: GlobalOptions,
   use: (connection: Connection) => Promise<T>,
+  operation = "cli",
 ): Promise<T> => {
   const restoreProfile = selectProfile(options.profile);
   const client = new DynamoDBClient(clientConfig(options));
+  const observer =
+    options.debug === true
+      ? debugObserver((line) => process.stderr.write(redactUrls(line)))
+      : undefined;
   try {
     const region = await resolveRegion(client, options);
     const docClient = DynamoDBDocumentClient.from(client);
@@ -90,12 +120,17 @@ export const withConnection = async <T>(
     const store = createDynamoDBSagaStore({
       send: sendVia(docClient),
       ...names,
+      onRequest: observer,
       // The tool runs no saga-bus handler, so nothing retries by class: the package's own
       // classes do, and looking for core would only warn about bundles on stderr.
       retryableErrors: { ConcurrencyError, TransientError },
     });
     try {
-      return await use({ client, docClient, store, names, region });
+      const tableClient = observedTableClient(client, observer, { operation });
+      const direct = sendVia(docClient);
+      const send: Send = (command) =>
+        observed(observer, { operation }, command, () => direct(command));
+      return await use({ client: tableClient, docClient, send, store, names, region });
     } catch (error) {
       throw new RegionalFailure(region, error);
     }

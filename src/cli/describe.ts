@@ -5,13 +5,14 @@
 import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
-  type DynamoDBClient,
+  type DescribeTableCommandOutput,
+  type DescribeTimeToLiveCommandOutput,
   type KeySchemaElement,
   type Projection,
   type TableDescription,
   type TimeToLiveDescription,
 } from "@aws-sdk/client-dynamodb";
-import { tableMismatch, type TableSchema } from "../table.js";
+import { tableMismatch, type TableClient, type TableSchema } from "../table.js";
 
 /** One key attribute. */
 export interface KeyReport {
@@ -135,14 +136,16 @@ export const tableReport = (
  * `region` is the one `client` talks to, for the report to name.
  */
 export const describeTable = async (
-  client: DynamoDBClient,
+  client: TableClient,
   schema: TableSchema,
   region?: string,
 ): Promise<TableReport> => {
-  const { Table } = await client.send(new DescribeTableCommand({ TableName: schema.TableName }));
-  const { TimeToLiveDescription } = await client.send(
+  const { Table } = (await client.send(
+    new DescribeTableCommand({ TableName: schema.TableName }),
+  )) as DescribeTableCommandOutput;
+  const { TimeToLiveDescription } = (await client.send(
     new DescribeTimeToLiveCommand({ TableName: schema.TableName }),
-  );
+  )) as DescribeTimeToLiveCommandOutput;
   if (Table === undefined) throw new Error(`DescribeTable returned no table ${schema.TableName}`);
   return tableReport(Table, TimeToLiveDescription, schema, region);
 };

@@ -3,7 +3,7 @@
  * for any failure (store errors, AWS errors, anything else).
  */
 import { SagaStoreError } from "../errors.js";
-import { isTableNotFound } from "../failures.js";
+import { NETWORK_CODES, isTableNotFound } from "../failures.js";
 import { redactUrl } from "./redact.js";
 
 /** Process exit codes of the tool. */
@@ -81,17 +81,6 @@ const plain = (error: unknown): string => {
     ? `${name}: ${message}`
     : message;
 };
-
-/** Node's codes of a connection that could not be made or was lost. */
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-]);
 
 const isNetworkFailure = (error: unknown): boolean => {
   const { code, message } = shape(error) as { code?: unknown; message?: unknown };

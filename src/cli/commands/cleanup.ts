@@ -1,8 +1,9 @@
 /** `cleanup`: deletes the completed sagas of a name that completed longer ago than a duration. */
-import { ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ScanCommand, type ScanCommandOutput } from "@aws-sdk/lib-dynamodb";
 import { type Command, Option } from "commander";
 import { cleanupScanInput, type TableNames } from "../../commands.js";
 import { assertKeyParts } from "../../keys.js";
+import type { Send } from "../../request.js";
 import { withConnection } from "../context.js";
 import { jsonText, type CliIO } from "../io.js";
 import { jsonOption, parseDuration, positiveInteger, type GlobalOptions } from "../options.js";
@@ -36,7 +37,7 @@ export interface CleanupReport {
  * `deleteCompletedBefore` runs, without the deletes.
  */
 export const countCleanupCandidates = async (
-  docClient: DynamoDBDocumentClient,
+  send: Send,
   names: TableNames,
   sagaName: string,
   before: Date,
@@ -45,9 +46,9 @@ export const countCleanupCandidates = async (
   let count = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await docClient.send(
+    const page = (await send(
       new ScanCommand(cleanupScanInput(names, sagaName, before, { index: 0, total: 1 }, startKey)),
-    );
+    )) as ScanCommandOutput;
     count += page.Items?.length ?? 0;
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
@@ -87,32 +88,36 @@ export const addCleanupCommand = (program: Command, io: CliIO): void => {
       const before = new Date(Date.now() - options.olderThan);
       const what = `of ${options.saga} completed before ${before.toISOString()}`;
       const report = { sagaName: options.saga, completedBefore: before.toISOString() };
-      await withConnection(options, async ({ docClient, store, names }) => {
-        if (options.dryRun === true) {
-          const count = await countCleanupCandidates(docClient, names, options.saga, before);
+      await withConnection(
+        options,
+        async ({ send, store, names }) => {
+          if (options.dryRun === true) {
+            const count = await countCleanupCandidates(send, names, options.saga, before);
+            io.stdout(
+              options.json === true
+                ? jsonText({ ...report, dryRun: true, wouldDelete: count } satisfies CleanupReport)
+                : `would delete ${count} ${plural(count)} ${what} (dry run)\n`,
+            );
+            return;
+          }
+          const progress = progressReporter(io.progressStream, `cleanup ${options.saga}`);
+          let deleted: number;
+          try {
+            deleted = await store.deleteCompletedBefore(options.saga, before, {
+              ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+              ...(options.segments === undefined ? {} : { segments: options.segments }),
+              onProgress: (report) => progress.update(report),
+            });
+          } finally {
+            progress.stop();
+          }
           io.stdout(
             options.json === true
-              ? jsonText({ ...report, dryRun: true, wouldDelete: count } satisfies CleanupReport)
-              : `would delete ${count} ${plural(count)} ${what} (dry run)\n`,
+              ? jsonText({ ...report, dryRun: false, deleted } satisfies CleanupReport)
+              : `deleted ${deleted} ${plural(deleted)} ${what}\n`,
           );
-          return;
-        }
-        const progress = progressReporter(io.progressStream, `cleanup ${options.saga}`);
-        let deleted: number;
-        try {
-          deleted = await store.deleteCompletedBefore(options.saga, before, {
-            ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-            ...(options.segments === undefined ? {} : { segments: options.segments }),
-            onProgress: (report) => progress.update(report),
-          });
-        } finally {
-          progress.stop();
-        }
-        io.stdout(
-          options.json === true
-            ? jsonText({ ...report, dryRun: false, deleted } satisfies CleanupReport)
-            : `deleted ${deleted} ${plural(deleted)} ${what}\n`,
-        );
-      });
+        },
+        "cleanup",
+      );
     });
 };

@@ -3,7 +3,6 @@ import { Presets, SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
 import { performance } from "node:perf_hooks";
 import { migrateTable, type MigrateProgress, type MigrateSummary } from "../../migrate.js";
-import { sendVia } from "../../request.js";
 import { withConnection } from "../context.js";
 import { jsonText, type CliIO } from "../io.js";
 import { jsonOption, positiveInteger, type GlobalOptions } from "../options.js";
@@ -122,33 +121,37 @@ export const addMigrateCommand = (program: Command, io: CliIO): void => {
     .addOption(jsonOption())
     .action(async (_flags: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & MigrateFlags>();
-      await withConnection(options, async ({ docClient, names }) => {
-        const bar = migrateBar(io.progressStream, `migrate ${options.table}`);
-        const started = performance.now();
-        let summary: MigrateSummary;
-        try {
-          summary = await migrateTable({
-            send: sendVia(docClient),
-            ...names,
-            dryRun: options.dryRun === true,
-            reviveDates: options.keepDateStrings !== true,
-            ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-            ...(options.segments === undefined ? {} : { segments: options.segments }),
-            onProgress: (progress) => bar.update(progress),
-          });
-        } finally {
-          bar.stop();
-        }
-        const seconds = (performance.now() - started) / 1000;
-        io.stdout(
-          options.json === true
-            ? jsonText({
-                tableName: options.table,
-                ...summary,
-                seconds: Math.round(seconds * 10) / 10,
-              } satisfies MigrateReport)
-            : formatMigrateSummary(summary, options.table, seconds),
-        );
-      });
+      await withConnection(
+        options,
+        async ({ send, names }) => {
+          const bar = migrateBar(io.progressStream, `migrate ${options.table}`);
+          const started = performance.now();
+          let summary: MigrateSummary;
+          try {
+            summary = await migrateTable({
+              send,
+              ...names,
+              dryRun: options.dryRun === true,
+              reviveDates: options.keepDateStrings !== true,
+              ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+              ...(options.segments === undefined ? {} : { segments: options.segments }),
+              onProgress: (progress) => bar.update(progress),
+            });
+          } finally {
+            bar.stop();
+          }
+          const seconds = (performance.now() - started) / 1000;
+          io.stdout(
+            options.json === true
+              ? jsonText({
+                  tableName: options.table,
+                  ...summary,
+                  seconds: Math.round(seconds * 10) / 10,
+                } satisfies MigrateReport)
+              : formatMigrateSummary(summary, options.table, seconds),
+          );
+        },
+        "migrate",
+      );
     });
 };

@@ -27,22 +27,26 @@ export const addShowCommand = (program: Command, io: CliIO): void => {
       if (id === undefined && correlation === undefined) {
         throw new UsageError("show needs one of --id <sagaId> or --correlation <correlationId>");
       }
-      await withConnection(options, async ({ store }) => {
-        const state =
-          id !== undefined
-            ? await store.getById(saga, id)
-            : await store.getByCorrelationId(saga, correlation ?? "");
-        if (state === null) {
-          const key =
-            id === undefined
-              ? `correlation id ${JSON.stringify(correlation)}`
-              : `id ${JSON.stringify(id)}`;
-          throw new CliError(
-            `saga ${JSON.stringify(saga)} with ${key} not found in table ${options.table}`,
-            ExitCode.failure,
-          );
-        }
-        io.stdout(jsonText(state));
-      });
+      await withConnection(
+        options,
+        async ({ store }) => {
+          const state =
+            id !== undefined
+              ? await store.getById(saga, id)
+              : await store.getByCorrelationId(saga, correlation ?? "");
+          if (state === null) {
+            const key =
+              id === undefined
+                ? `correlation id ${JSON.stringify(correlation)}`
+                : `id ${JSON.stringify(id)}`;
+            throw new CliError(
+              `saga ${JSON.stringify(saga)} with ${key} not found in table ${options.table}`,
+              ExitCode.failure,
+            );
+          }
+          io.stdout(jsonText(state));
+        },
+        "show",
+      );
     });
 };

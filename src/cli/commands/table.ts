@@ -118,24 +118,28 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
     .addOption(jsonOption())
     .action(async (_flags: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & CreateFlags & JsonFlag>();
-      await withConnection(options, async ({ client }) => {
-        const schema = await createTable(client, createOptions(options, options));
-        // The same changes `table ensure` reports, so that scripts read both alike.
-        const changes: TableChange[] = [
-          { kind: "createdTable", tableName: schema.TableName },
-          ...(options.ttl === true
-            ? [{ kind: "enabledTtl", attributeName: TTL_ATTRIBUTE } as const]
-            : []),
-        ];
-        if (options.json === true) {
-          io.stdout(
-            jsonText({ tableName: schema.TableName, billingMode: schema.BillingMode, changes }),
-          );
-          return;
-        }
-        io.stdout(`created table ${schema.TableName} (${schema.BillingMode})\n`);
-        if (options.ttl === true) io.stdout(`enabled TTL on ${TTL_ATTRIBUTE}\n`);
-      });
+      await withConnection(
+        options,
+        async ({ client }) => {
+          const schema = await createTable(client, createOptions(options, options));
+          // The same changes `table ensure` reports, so that scripts read both alike.
+          const changes: TableChange[] = [
+            { kind: "createdTable", tableName: schema.TableName },
+            ...(options.ttl === true
+              ? [{ kind: "enabledTtl", attributeName: TTL_ATTRIBUTE } as const]
+              : []),
+          ];
+          if (options.json === true) {
+            io.stdout(
+              jsonText({ tableName: schema.TableName, billingMode: schema.BillingMode, changes }),
+            );
+            return;
+          }
+          io.stdout(`created table ${schema.TableName} (${schema.BillingMode})\n`);
+          if (options.ttl === true) io.stdout(`enabled TTL on ${TTL_ATTRIBUTE}\n`);
+        },
+        "table create",
+      );
     });
 
   table
@@ -152,15 +156,19 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
     .addOption(jsonOption())
     .action(async (_flags: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & CreateFlags & JsonFlag>();
-      await withConnection(options, async ({ client }) => {
-        const changes = await ensureTable(client, createOptions(options, options));
-        if (options.json === true) {
-          io.stdout(jsonText({ tableName: options.table, changes }));
-          return;
-        }
-        for (const change of changes) io.stdout(`${changeText(change)}\n`);
-        if (changes.length === 0) io.stdout(`table ${options.table} is complete\n`);
-      });
+      await withConnection(
+        options,
+        async ({ client }) => {
+          const changes = await ensureTable(client, createOptions(options, options));
+          if (options.json === true) {
+            io.stdout(jsonText({ tableName: options.table, changes }));
+            return;
+          }
+          for (const change of changes) io.stdout(`${changeText(change)}\n`);
+          if (changes.length === 0) io.stdout(`table ${options.table} is complete\n`);
+        },
+        "table ensure",
+      );
     });
 
   table
@@ -171,21 +179,25 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
     .addOption(jsonOption())
     .action(async (_flags: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & JsonFlag>();
-      await withConnection(options, async ({ client, region }) => {
-        const report = await describeTable(
-          client,
-          getTableSchema(options.table, schemaOptions(options, {})),
-          region,
-        );
-        io.stdout(options.json === true ? jsonText(report) : reportText(report));
-        // A deployment check (`table describe && deploy`) must not pass on an unusable table.
-        if (!report.store.ready) {
-          throw new CliError(
-            `table ${report.tableName} is not ready for the store: ${report.store.problems.join("; ")}`,
-            ExitCode.notReady,
+      await withConnection(
+        options,
+        async ({ client, region }) => {
+          const report = await describeTable(
+            client,
+            getTableSchema(options.table, schemaOptions(options, {})),
+            region,
           );
-        }
-      });
+          io.stdout(options.json === true ? jsonText(report) : reportText(report));
+          // A deployment check (`table describe && deploy`) must not pass on an unusable table.
+          if (!report.store.ready) {
+            throw new CliError(
+              `table ${report.tableName} is not ready for the store: ${report.store.problems.join("; ")}`,
+              ExitCode.notReady,
+            );
+          }
+        },
+        "table describe",
+      );
     });
 
   table
@@ -203,25 +215,29 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
           `refusing to delete table ${options.table} and every saga in it without --yes`,
         );
       }
-      await withConnection(options, async ({ client }) => {
-        try {
-          await client.send(new DescribeTableCommand({ TableName: options.table }));
-        } catch (error) {
-          if (!isTableNotFound(error)) throw error;
+      await withConnection(
+        options,
+        async ({ client }) => {
+          try {
+            await client.send(new DescribeTableCommand({ TableName: options.table }));
+          } catch (error) {
+            if (!isTableNotFound(error)) throw error;
+            io.stdout(
+              options.json === true
+                ? jsonText({ tableName: options.table, deleted: false })
+                : `table ${options.table} does not exist; nothing to delete\n`,
+            );
+            return;
+          }
+          await deleteTable(client, options.table, options.maxWait);
           io.stdout(
             options.json === true
-              ? jsonText({ tableName: options.table, deleted: false })
-              : `table ${options.table} does not exist; nothing to delete\n`,
+              ? jsonText({ tableName: options.table, deleted: true })
+              : `deleted table ${options.table}\n`,
           );
-          return;
-        }
-        await deleteTable(client, options.table, options.maxWait);
-        io.stdout(
-          options.json === true
-            ? jsonText({ tableName: options.table, deleted: true })
-            : `deleted table ${options.table}\n`,
-        );
-      });
+        },
+        "table delete",
+      );
     });
 
   table
