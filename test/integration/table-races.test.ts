@@ -306,7 +306,8 @@ describe("index key attributes of the wrong type", () => {
       });
 
       const described = await cli(["--region", "local", "--table", tableName, "table", "describe"]);
-      expect(described.code).toBe(0);
+      // Not ready: exit code 3, so that a deployment check stops (docs/cli.md).
+      expect(described.code).toBe(3);
       expect(described.stdout).toContain(`\n${"store".padEnd(12)}not ready: ${problem}\n`);
       const json = await cli([
         "--region",
