@@ -22,12 +22,18 @@
  *   (Knowledge Center, "Why is my DynamoDB table being throttled by its GSI?").
  * - **Split for heat** (optional). A key's partition covers its whole sort-key range. A range
  *   that has been hot (used at least `heatShare` of a limit, or throttled) for `heatSeconds` in a
- *   row splits at the median sort key of its recent traffic, each half with full limits, up to
- *   `maxRangesPerKey` ranges. It does not split when its recent writes follow a monotonic sort
- *   key (new writes would all land in one half), nor when one item carries the traffic (AWS
- *   Database Blog, "Scaling DynamoDB: how partitions, hot keys and split for heat impact
- *   performance", parts 2 and 3). How long the heat must last and how far a key may split are
- *   not documented: both are parameters.
+ *   row splits, each half with full limits, up to `maxRangesPerKey` ranges: at the median sort
+ *   key of the traffic it sampled over that time, but never inside a family of sort keys
+ *   (`CORR#`, `ID#`: up to the first `#`) whose writes follow a monotonic sort key, where new
+ *   items, and the reads that follow them, would all stay in one half. Such a family is split
+ *   off at one of its ends or, alone in its range, not at all; one hot item is not split either
+ *   (AWS Database Blog, "Scaling DynamoDB: how partitions, hot keys and split for heat impact
+ *   performance", parts 2 and 3). Monotonic families are told from one pass of the trace, and
+ *   keep growing when the trace repeats. How long the heat must last and how far a key may
+ *   split are not documented: both are parameters.
+ *
+ * Sort keys compare as JavaScript strings (UTF-16 code units), which is DynamoDB's byte order
+ * for the ASCII keys the store writes.
  *
  * The model has not been calibrated against AWS.
  *
@@ -55,9 +61,15 @@ export interface SplitModel {
   readonly heatShare: number;
   /** Ranges one partition key value may split into. */
   readonly maxRangesPerKey: number;
-  /** Recent accesses (and, separately, writes) each range remembers to choose a split point. */
+  /**
+   * Accesses (and, separately, writes) each range samples over the heat period, at even
+   * times, to choose a split point and to tell a monotonic key.
+   */
   readonly sampleSize: number;
-  /** Share of recent writes on one side of the earlier writes' median that makes a key monotonic. */
+  /**
+   * Share of the latest quarter of a family's writes that must land on one side of the
+   * earlier writes' median for the family to count as monotonic.
+   */
   readonly monotonicShare: number;
 }
 
@@ -161,8 +173,11 @@ interface Range {
   throttled: boolean;
   /** Hot seconds in a row. */
   hotRun: number;
+  /** Samples of the traffic and of the writes, taken at even times over the heat period. */
   readonly traffic: Ring;
   readonly writes: Ring;
+  trafficSampledAt: number;
+  writeSampledAt: number;
 }
 
 const ring = (): Ring => ({ keys: [], units: [], next: 0 });
@@ -230,6 +245,43 @@ export const isMonotonic = (writes: readonly string[], share: number): boolean =
   return above >= share || below >= share;
 };
 
+/** The family of a sort key: up to its first `#` (`CORR#` of `CORR#order-7`), or all of it. */
+export const familyOf = (sortKey: string): string => sortKey.slice(0, sortKey.indexOf("#") + 1);
+
+/** Where a range splits, or why it does not. */
+export type SplitChoice =
+  { readonly point: string } | { readonly refused: "monotonic" | "one item" };
+
+/**
+ * Where to split a range, given its sampled traffic and which sort-key families (`CORR#`,
+ * `ID#`, …) grow monotonically: at the weighted median, unless that falls inside a monotonic
+ * family, whose traffic follows its newest keys and would all stay on one side. Then at one
+ * end of that family, whichever shares the traffic better; refused when neither end has
+ * traffic on both sides (the range is that family alone) or when one item carries it all.
+ */
+export const choosePoint = (
+  traffic: ReadonlyArray<{ readonly key: string; readonly units: number }>,
+  monotonic: (family: string) => boolean,
+): SplitChoice => {
+  const median = splitPoint(traffic);
+  if (median === null) return { refused: "one item" };
+  const family = familyOf(median);
+  if (family === "" || !monotonic(family)) return { point: median };
+  const below = (point: string) =>
+    traffic.reduce((sum, entry) => sum + (entry.key < point ? entry.units : 0), 0);
+  const total = traffic.reduce((sum, entry) => sum + entry.units, 0);
+  const next = traffic
+    .map((entry) => entry.key)
+    .filter((key) => key > median && !key.startsWith(family))
+    .sort()[0];
+  const ends = [family, next]
+    .filter((point): point is string => point !== undefined)
+    .map((point) => ({ point, below: below(point) }))
+    .filter((end) => end.below > 0 && end.below < total)
+    .sort((a, b) => Math.abs(total / 2 - a.below) - Math.abs(total / 2 - b.below));
+  return ends[0] === undefined ? { refused: "monotonic" } : { point: ends[0].point };
+};
+
 /** Routes a sort key to the range holding it (ranges sorted by lower bound). */
 const rangeFor = (ranges: readonly Range[], sortKey: string | null): Range => {
   let at = 0;
@@ -294,6 +346,8 @@ const newRange = (settings: Settings, lower: string | null, at: number, from?: R
   hotRun: 0,
   traffic: ring(),
   writes: ring(),
+  trafficSampledAt: -Infinity,
+  writeSampledAt: -Infinity,
 });
 
 /** Touches as flat columns, their keys interned: what the gate's inner loop reads. */
@@ -313,7 +367,14 @@ interface Core {
   readonly monotonic: Set<string>;
 }
 
-const createCore = (options: ModelOptions): Core => {
+/**
+ * `monotonicFamily`: whether a key's sort-key family grows monotonically, as told by a whole
+ * trace; without it, each range judges from the writes it sampled.
+ */
+const createCore = (
+  options: ModelOptions,
+  monotonicFamily?: (key: string, family: string) => boolean,
+): Core => {
   const settings = settle(options);
   const { split } = settings;
   const ids = new Map<string, number>();
@@ -340,18 +401,21 @@ const createCore = (options: ModelOptions): Core => {
     const index = ranges.indexOf(range);
     if (split === null || index < 0 || ranges.length >= split.maxRangesPerKey) return;
     const traffic = chronological(range.traffic);
-    const point = splitPoint(traffic);
-    if (point === null) return;
     const writes = chronological(range.writes);
-    if (
+    const sampled = (family: string) =>
       isMonotonic(
-        writes.map((entry) => entry.key),
+        writes.filter((entry) => familyOf(entry.key) === family).map((entry) => entry.key),
         split.monotonicShare,
-      )
-    ) {
-      monotonic.add(names[id]!);
+      );
+    const choice = choosePoint(
+      traffic,
+      (family) => monotonicFamily?.(names[id]!, family) ?? sampled(family),
+    );
+    if ("refused" in choice) {
+      if (choice.refused === "monotonic") monotonic.add(names[id]!);
       return;
     }
+    const { point } = choice;
     const half = (lower: string | null, inside: (key: string) => boolean): Range => ({
       ...newRange(settings, lower, at, range),
       traffic: ringOf(
@@ -403,9 +467,16 @@ const createCore = (options: ModelOptions): Core => {
     if (kind === "read") range.readUnits += units;
     else range.writeUnits += units;
     if (throttled) range.throttled = true;
-    if (sortKey !== null) {
+    // Samples spread over the heat period, however busy the range: a moving end of the
+    // range shows over seconds, not over the last few hundred requests.
+    const every = heat.heatSeconds / heat.sampleSize;
+    if (sortKey !== null && at - range.trafficSampledAt >= every) {
       push(range.traffic, heat.sampleSize, sortKey, units);
-      if (kind === "write") push(range.writes, heat.sampleSize, sortKey, units);
+      range.trafficSampledAt = at;
+    }
+    if (sortKey !== null && kind === "write" && at - range.writeSampledAt >= every) {
+      push(range.writes, heat.sampleSize, sortKey, units);
+      range.writeSampledAt = at;
     }
     if (hotLongEnough) {
       range.hotRun = 0;
@@ -559,14 +630,70 @@ export interface ReplayResult {
   readonly monotonicKeys: readonly string[];
 }
 
+/**
+ * A sort key in pass `pass` of a repeated trace: the pass number after its family's prefix,
+ * so that each pass's keys of the family sort above the previous pass's, in the same order
+ * among themselves, and still within the family.
+ */
+const passSortKey = (sortKey: string, pass: number): string => {
+  const family = familyOf(sortKey);
+  return family + String(pass).padStart(6, "0") + sortKey.slice(family.length);
+};
+
+/** The sort-key families of a trace whose writes grow monotonically, per key. */
+interface MonotonicFamilies {
+  has(key: string, family: string): boolean;
+  /** The touches of those families: their sort keys keep growing when the trace repeats. */
+  readonly touches: readonly number[];
+}
+
+/**
+ * The monotonic families of one pass of a trace: a key's family (`CORR#`, `ID#`, …) whose
+ * writes follow a monotonic sort key, as sequential ids do. When the trace repeats, their
+ * keys carry the pass number (a second pass starting again from the lowest key is neither
+ * what a real run does nor monotonic); random keys repeat as they are.
+ */
+const monotonicFamilies = (touches: readonly GateTouch[], share: number): MonotonicFamilies => {
+  const group = (key: string, family: string) => `${key}${SEPARATOR}${family}`;
+  const writes = new Map<string, string[]>();
+  for (const touch of touches) {
+    // A key without a family has no prefix to carry the pass number: left as it is.
+    if (touch.kind !== "write" || touch.sortKey === null || familyOf(touch.sortKey) === "") {
+      continue;
+    }
+    const name = group(touch.key, familyOf(touch.sortKey));
+    const list = writes.get(name) ?? [];
+    list.push(touch.sortKey);
+    writes.set(name, list);
+  }
+  const monotonic = new Set(
+    [...writes].filter(([, keys]) => isMonotonic(keys, share)).map(([name]) => name),
+  );
+  const has = (key: string, family: string) => monotonic.has(group(key, family));
+  return {
+    has,
+    touches: touches.flatMap((touch, i) =>
+      touch.sortKey !== null && has(touch.key, familyOf(touch.sortKey)) ? [i] : [],
+    ),
+  };
+};
+
 /** Replays `requests` through fresh buckets (those of {@link createGate}). */
 export const replay = (
   requests: readonly ReplayRequest[],
   options: ReplayOptions = {},
 ): ReplayResult => {
-  const core = createCore(options);
   const all = requests.flatMap((request) => request.touches);
-  const touches = columnsOf(all, core.intern);
+  const families =
+    options.split === null || options.split === undefined
+      ? undefined
+      : monotonicFamilies(all, options.split.monotonicShare);
+  const core = createCore(options, families?.has);
+  const columns = columnsOf(all, core.intern);
+  // Sort keys per pass: only ranges (split for heat) look at them.
+  const sortKeys = [...columns.sortKey];
+  const touches: TouchColumns = { ...columns, sortKey: sortKeys };
+  const continuing = families?.touches ?? [];
   const first = new Int32Array(requests.length + 1);
   requests.forEach((request, r) => (first[r + 1] = first[r]! + request.touches.length));
   const speedUp = options.speedUp ?? 1;
@@ -579,7 +706,8 @@ export const replay = (
   let throttled = 0;
   let warmupThrottled = 0;
   let firstThrottleAt: number | null = null;
-  for (let offset = 0; offset < until && requests.length > 0; offset += period) {
+  for (let offset = 0, pass = 0; offset < until && requests.length > 0; offset += period, pass++) {
+    for (const i of continuing) sortKeys[i] = passSortKey(all[i]!.sortKey!, pass);
     for (let r = 0; r < requests.length; r++) {
       const at = offset + requests[r]!.at / speedUp;
       if (at >= until) break;
@@ -639,11 +767,12 @@ export interface Ceiling {
   readonly replays: number;
 }
 
-/** The default warm-up of a search: heat periods enough for a key to split all the way. */
+/**
+ * The default warm-up of a search: heat periods enough for a key to split all the way even
+ * one range at a time (a traffic median need not halve the heat), and two more.
+ */
 export const warmupFor = (split: SplitModel | null | undefined): number =>
-  split === null || split === undefined
-    ? 0
-    : (Math.ceil(Math.log2(split.maxRangesPerKey)) + 2) * split.heatSeconds;
+  split === null || split === undefined ? 0 : (split.maxRangesPerKey + 2) * split.heatSeconds;
 
 /**
  * The highest sustained rate, in sagas per second, at which `requests` (the trace of `sagas`
@@ -792,22 +921,26 @@ export interface TypeCeiling {
 }
 
 /** Options of {@link typeCeilings}. */
-export interface TypeCeilingOptions extends Omit<CeilingOptions, "split" | "guess"> {
-  /** Also search with split for heat, with this model. */
-  readonly split?: SplitModel | null;
+export interface TypeCeilingOptions extends Omit<CeilingOptions, "split" | "guess" | "period"> {
+  /**
+   * Also search each saga type with split for heat: the model, and the search's own options
+   * (the warm-up it needs makes its replays longer). Not for the mix of types.
+   */
+  readonly settled?: Omit<CeilingOptions, "guess" | "period"> & { readonly split: SplitModel };
 }
 
 /**
  * The ceiling of each saga type alone (its own requests), and of all types together at the
- * trace's mix: the steady-state bound, the replayed ceiling, and optionally the ceiling once
- * split for heat has settled.
+ * trace's mix: the steady-state bound, the replayed ceiling, and optionally (per type) the
+ * ceiling once split for heat has settled, searched upwards from the replayed one.
  */
 export const typeCeilings = (
   requests: readonly TracedRequest[],
   sagasByLabel: ReadonlyMap<string, number>,
   options: TypeCeilingOptions = {},
 ): TypeCeiling[] => {
-  const limits = options.limits ?? PARTITION_LIMITS;
+  const { settled, ...plain } = options;
+  const limits = plain.limits ?? PARTITION_LIMITS;
   const total = [...sagasByLabel.values()].reduce((a, b) => a + b, 0);
   const start = startOf(requests);
   const period = periodOf(toReplay(requests, start));
@@ -819,8 +952,7 @@ export const typeCeilings = (
     const loads = keyLoads(own, sagas, limits, start, period);
     const replayable = toReplay(own, start);
     const bound = loads[0]!;
-    const search = (split: SplitModel | null) =>
-      searchCeiling(replayable, sagas, { ...options, split, period, guess: bound.bound });
+    const replayed = searchCeiling(replayable, sagas, { ...plain, period, guess: bound.bound });
     const sum = (kind: AccessKind) =>
       loads.filter((load) => load.kind === kind).reduce((a, load) => a + load.unitsPerSaga, 0);
     return {
@@ -829,8 +961,15 @@ export const typeCeilings = (
       recordedRate: sagas / period,
       unitsPerSaga: { read: sum("read"), write: sum("write") },
       bound,
-      replayed: search(null),
-      settled: options.split ? search(options.split) : null,
+      replayed,
+      settled:
+        settled === undefined || label === null
+          ? null
+          : searchCeiling(replayable, sagas, {
+              ...settled,
+              period,
+              guess: replayed.sagasPerSecond,
+            }),
     };
   });
 };

@@ -14,6 +14,7 @@ import { DEFAULT_LAYOUT, type TableLayout } from "../../src/internals";
 import { getSagaInput, insertInput, updateInput } from "../../src/commands";
 import { encodeState } from "../../src/marshal";
 import {
+  choosePoint,
   createGate,
   isMonotonic,
   keyLoads,
@@ -377,6 +378,19 @@ describe("split for heat", () => {
     expect(isMonotonic(shuffled, 0.9)).toBe(false);
   });
 
+  it("never splits inside a monotonic family: splits it off at an end, or not at all", () => {
+    const entries = (keys: readonly string[]) => keys.map((key) => ({ key, units: 1 }));
+    const corr = ["CORR#1", "CORR#2", "CORR#3", "CORR#4", "CORR#5", "CORR#6"];
+    const ids = ["ID#a", "ID#b"];
+    const monotonic = (family: string) => family === "CORR#";
+    // The median, CORR#4, is inside the monotonic family: its upper end (ID#a) leaves 6 of 8
+    // units below, its lower end (CORR#) none, so the split isolates the family.
+    expect(choosePoint(entries([...corr, ...ids]), monotonic)).toEqual({ point: "ID#a" });
+    expect(choosePoint(entries(corr), monotonic)).toEqual({ refused: "monotonic" });
+    expect(choosePoint(entries(corr), () => false)).toEqual({ point: "CORR#3" });
+    expect(choosePoint(entries(["ID#a", "ID#a"]), monotonic)).toEqual({ refused: "one item" });
+  });
+
   /** 1,500 write units a second on one key (150 requests of 10), for a minute. */
   const hotKey = (sortKey: (i: number) => string): ReplayRequest[] =>
     Array.from({ length: 150 * 60 }, (_, i) => ({
@@ -412,6 +426,12 @@ describe("split for heat", () => {
     expect(splitSequential.splits).toEqual([]);
     expect(splitSequential.monotonicKeys).toEqual(["K"]);
     expect(splitSequential.throttled).toBeGreaterThan(0);
+
+    // Two seconds of sequential keys repeated for a minute still grow: no pass starts over.
+    const twoSeconds = sequential.slice(0, 300);
+    const repeated = replay(twoSeconds, { ...options, split, until: 60 });
+    expect(repeated.splits).toEqual([]);
+    expect(repeated.throttled).toBeGreaterThan(0);
   });
 });
 
