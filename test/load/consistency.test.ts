@@ -124,7 +124,7 @@ it("finds items that are neither sagas nor correlation items", () => {
     new Map(),
   );
   expect(problems).toEqual([
-    expect.stringMatching(/^an item outside SAGA#OrderFulfilment/),
+    expect.stringMatching(/^an item outside the partitions of OrderFulfilment/),
     "an item of unknown kind: OTHER#x",
   ]);
 });

@@ -28,6 +28,8 @@ export interface FaultPlan {
   readonly throttle: number;
   /** DynamoDB operations (`X-Amz-Target` suffix, e.g. `UpdateItem`) that may be faulted. */
   readonly operations?: readonly string[];
+  /** Operations whose answers may be lost (default: those of `operations`). */
+  readonly lostResponseOperations?: readonly string[];
   /** Source of randomness (a seeded one makes a run repeatable). */
   readonly random?: () => number;
 }
@@ -92,7 +94,10 @@ export class FaultyHttpHandler extends NodeHttpHandler {
       return throttled();
     }
     const result = await super.handle(request, options);
-    if (roll < this.#plan.throttle + this.#plan.lostResponse) {
+    const losable =
+      this.#plan.lostResponseOperations === undefined ||
+      this.#plan.lostResponseOperations.includes(operation);
+    if (losable && roll < this.#plan.throttle + this.#plan.lostResponse) {
       // Applied by DynamoDB Local; the answer never arrives.
       await drain(result.response.body);
       bump(this.counts.lostResponses, operation);
