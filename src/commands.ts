@@ -199,6 +199,8 @@ export const updatedAttributes = (
   attributes.state = encoded.state;
   attributes.stateDates = encoded.stateDates;
   if (options.writeId !== undefined) attributes[layout.writeIdAttribute] = options.writeId;
+  // Sized like the id it will hold (the item's current writeId); `updateInput` writes it.
+  if (options.writeId !== undefined) attributes[layout.previousWriteIdAttribute] = options.writeId;
   if (encoded.isCompleted) {
     Object.assign(attributes, completionAttributes(layout, sagaName, encoded, options.ttlSeconds));
     return attributes;
@@ -239,6 +241,12 @@ export const updateInput = (
   const attributes = updatedAttributes(table, sagaName, encoded, options);
   for (const [attribute, value] of Object.entries(attributes)) {
     names[`#${attribute}`] = attribute;
+    if (attribute === layout.previousWriteIdAttribute) {
+      // The id the item holds now (SET operands read the item before the update).
+      values[":noWriteId"] = "";
+      sets.push(`#${attribute} = if_not_exists(#${layout.writeIdAttribute}, :noWriteId)`);
+      continue;
+    }
     if (value === undefined) {
       removes.push(`#${attribute}`);
       continue;

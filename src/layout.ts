@@ -74,6 +74,11 @@ export interface TableLayout {
   readonly completedAtAttribute: string;
   /** Id of the last update that wrote a saga item (recognises a retried update's own write). */
   readonly writeIdAttribute: string;
+  /**
+   * Id of the update before it: a retried update whose answer was lost still recognises its
+   * own write when another update landed before the retry.
+   */
+  readonly previousWriteIdAttribute: string;
 }
 
 const SAGA_PARTITION_PREFIX = "SAGA#";
@@ -164,6 +169,7 @@ export const shardedLayout = (shards: number): TableLayout => {
     ttlAttribute: "expiresAt",
     completedAtAttribute: "completedAt",
     writeIdAttribute: "writeId",
+    previousWriteIdAttribute: "prevWriteId",
   };
 };
 

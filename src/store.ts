@@ -390,7 +390,12 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       const stored = (error as { Item?: Record<string, unknown> }).Item;
       // The SDK retried a request whose answer was lost, and the first attempt was applied:
       // the condition now fails on the store's own write, which is a success.
-      if (attribute(stored, layoutOf(table).writeIdAttribute) === writeId) {
+      // Or by the update before the one now stored (another update landed before the retry).
+      const { writeIdAttribute, previousWriteIdAttribute } = layoutOf(table);
+      if (
+        attribute(stored, writeIdAttribute) === writeId ||
+        attribute(stored, previousWriteIdAttribute) === writeId
+      ) {
         return E.right(undefined);
       }
       const actual = attribute(stored, "version");

@@ -112,6 +112,36 @@ describe("an update whose response is lost", () => {
     }
   });
 
+  // Another update lands between the lost attempt and the SDK's retry: the retry sees that
+  // writer's writeId, and the id before it (prevWriteId) is this update's own.
+  it("is a success even when another update lands before the SDK's retry", async () => {
+    const state = orderState(`lost-raced-${randomUUID()}`);
+    await store().insert(NAME, state.orderId, state);
+    const other = nextVersion(nextVersion(state, { status: "paid" }), { status: "shipped" });
+    let raced = false;
+    const { handler, client, docClient } = faultyClients({
+      lostResponse: 1,
+      throttle: 0,
+      operations: ["UpdateItem"],
+      beforeLoss: async () => {
+        if (raced) return;
+        raced = true;
+        await store().update(NAME, other, 1); // version 2, on top of the lost version 1
+      },
+    });
+    try {
+      const lossy = store(sendVia(docClient));
+      await expect(
+        lossy.update(NAME, nextVersion(state, { status: "paid" }), 0),
+      ).resolves.toBeUndefined();
+      expect(raced).toBe(true);
+      expect(handler.counts.lostResponses.get("UpdateItem")).toBe(1);
+      expect(await storedVersion(state.metadata.sagaId)).toBe(2);
+    } finally {
+      client.destroy();
+    }
+  });
+
   it("inserts and deletes whose responses are lost succeed too (transaction client tokens)", async () => {
     const { handler, client, docClient } = faultyClients({
       lostResponse: 1,

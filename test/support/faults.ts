@@ -28,6 +28,8 @@ export interface FaultPlan {
   readonly throttle: number;
   /** DynamoDB operations (`X-Amz-Target` suffix, e.g. `UpdateItem`) that may be faulted. */
   readonly operations?: readonly string[];
+  /** Runs after a request was applied and before its answer is dropped (another writer). */
+  readonly beforeLoss?: () => Promise<void>;
   /** Operations whose answers may be lost (default: those of `operations`). */
   readonly lostResponseOperations?: readonly string[];
   /** Source of randomness (a seeded one makes a run repeatable). */
@@ -100,6 +102,7 @@ export class FaultyHttpHandler extends NodeHttpHandler {
     if (losable && roll < this.#plan.throttle + this.#plan.lostResponse) {
       // Applied by DynamoDB Local; the answer never arrives.
       await drain(result.response.body);
+      await this.#plan.beforeLoss?.();
       bump(this.counts.lostResponses, operation);
       throw Object.assign(new Error("socket hang up (injected: response lost)"), {
         code: "ECONNRESET",

@@ -56,6 +56,11 @@ describe("update", () => {
   it.each([
     ["raw attribute values", (id: string) => ({ version: { N: "6" }, writeId: { S: id } })],
     ["plain values", (id: string) => ({ version: 6, writeId: id })],
+    // Another update landed before the retry: its writeId is stored, ours is the one before.
+    [
+      "another update stored after it",
+      (id: string) => ({ version: { N: "7" }, writeId: { S: "later" }, prevWriteId: { S: id } }),
+    ],
   ])(
     "a failed condition on its own write (a retried request, %s) is a success",
     async (_label, item) => {
@@ -75,7 +80,7 @@ describe("update", () => {
   it("a failed condition on another update's write is still a ConcurrencyError", async () => {
     const { send } = scriptedSend(
       awsError("ConditionalCheckFailedException", {
-        Item: { version: { N: "6" }, writeId: { S: "someone-else" } },
+        Item: { version: { N: "6" }, writeId: { S: "someone-else" }, prevWriteId: { S: "x" } },
       }),
     );
     const error = await rejection(makeStore(send).update(NAME, makeState({}, { version: 6 }), 5));
