@@ -67,8 +67,9 @@ export interface SplitModel {
    */
   readonly sampleSize: number;
   /**
-   * Share of the latest quarter of a family's writes that must land on one side of the
-   * earlier writes' median for the family to count as monotonic.
+   * Share of pairs (an item of the first third of a family's items, in the order they were
+   * first written, and one of the last third) in sort order, or in reverse order, from which
+   * the family counts as monotonic.
    */
   readonly monotonicShare: number;
 }
@@ -229,20 +230,27 @@ export const splitPoint = (
   return sorted.find((entry) => entry.key > lowest)?.key ?? null;
 };
 
+/** Items judged at most, the latest ones (the judgement is quadratic in them). */
+const MONOTONIC_SAMPLE = 1000;
+
 /**
- * Whether writes follow a monotonic sort key: of the latest quarter of `writes` (oldest
- * first), at least `share` land above the median of the earlier ones (or at least `share`
- * below it). Random keys land about half and half. Too few writes to tell: not monotonic.
+ * Whether writes follow a monotonic sort key: of the items in the order they were first
+ * written (`writes`, oldest first; a repeated key is an update), those of the last third sort
+ * above those of the first third in at least `share` of their pairs (or below, in as many).
+ * Random keys score about half; sequential ids score near 1 even when started out of order
+ * within a window smaller than a third of them. Fewer than 24 items are too few to tell
+ * (a dozen random keys would pass about one time in twenty): not monotonic.
  */
 export const isMonotonic = (writes: readonly string[], share: number): boolean => {
-  if (writes.length < 8) return false;
-  const cut = writes.length - Math.max(2, Math.floor(writes.length / 4));
-  const earlier = [...writes.slice(0, cut)].sort();
-  const median = earlier[Math.floor(earlier.length / 2)]!;
-  const recent = writes.slice(cut);
-  const above = recent.filter((key) => key > median).length / recent.length;
-  const below = recent.filter((key) => key < median).length / recent.length;
-  return above >= share || below >= share;
+  const created = [...new Set(writes)].slice(-MONOTONIC_SAMPLE);
+  const third = Math.floor(created.length / 3);
+  if (created.length < 24) return false;
+  const early = created.slice(0, third);
+  const late = created.slice(created.length - third);
+  let above = 0;
+  for (const a of early) for (const b of late) if (b > a) above++;
+  const ordered = above / (third * third);
+  return ordered >= share || ordered <= 1 - share;
 };
 
 /** The family of a sort key: up to its first `#` (`CORR#` of `CORR#order-7`), or all of it. */
@@ -630,34 +638,41 @@ export interface ReplayResult {
   readonly monotonicKeys: readonly string[];
 }
 
-/**
- * A sort key in pass `pass` of a repeated trace: the pass number after its family's prefix,
- * so that each pass's keys of the family sort above the previous pass's, in the same order
- * among themselves, and still within the family.
- */
-const passSortKey = (sortKey: string, pass: number): string => {
-  const family = familyOf(sortKey);
-  return family + String(pass).padStart(6, "0") + sortKey.slice(family.length);
+/** FNV-1a (32 bits) of a string's UTF-16 code units, in hex: a cheap, stable scramble. */
+const scramble = (text: string): string => {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, "0");
 };
+
+/**
+ * A sort key in pass `pass` of a repeated trace, so that each pass brings new items, as a
+ * longer run would: a monotonic family's keys carry the pass number after the family's
+ * prefix (each pass's keys sort above the previous pass's, in the same order among
+ * themselves); other keys are drawn anew (a stable scramble of the pass and the key), still
+ * within their family. Pass 0 keeps the trace's own random keys.
+ */
+const passSortKey = (sortKey: string, family: string, monotonic: boolean, pass: number): string =>
+  monotonic
+    ? family + String(pass).padStart(6, "0") + sortKey.slice(family.length)
+    : pass === 0
+      ? sortKey
+      : family + scramble(`${pass}#${sortKey}`);
 
 /** The sort-key families of a trace whose writes grow monotonically, per key. */
 interface MonotonicFamilies {
   has(key: string, family: string): boolean;
-  /** The touches of those families: their sort keys keep growing when the trace repeats. */
-  readonly touches: readonly number[];
 }
 
 /**
  * The monotonic families of one pass of a trace: a key's family (`CORR#`, `ID#`, …) whose
- * writes follow a monotonic sort key, as sequential ids do. When the trace repeats, their
- * keys carry the pass number (a second pass starting again from the lowest key is neither
- * what a real run does nor monotonic); random keys repeat as they are.
+ * writes follow a monotonic sort key, as sequential ids do.
  */
 const monotonicFamilies = (touches: readonly GateTouch[], share: number): MonotonicFamilies => {
   const group = (key: string, family: string) => `${key}${SEPARATOR}${family}`;
   const writes = new Map<string, string[]>();
   for (const touch of touches) {
-    // A key without a family has no prefix to carry the pass number: left as it is.
+    // A key without a family is never taken as monotonic: no prefix could carry the pass.
     if (touch.kind !== "write" || touch.sortKey === null || familyOf(touch.sortKey) === "") {
       continue;
     }
@@ -669,13 +684,7 @@ const monotonicFamilies = (touches: readonly GateTouch[], share: number): Monoto
   const monotonic = new Set(
     [...writes].filter(([, keys]) => isMonotonic(keys, share)).map(([name]) => name),
   );
-  const has = (key: string, family: string) => monotonic.has(group(key, family));
-  return {
-    has,
-    touches: touches.flatMap((touch, i) =>
-      touch.sortKey !== null && has(touch.key, familyOf(touch.sortKey)) ? [i] : [],
-    ),
-  };
+  return { has: (key, family) => monotonic.has(group(key, family)) };
 };
 
 /** Replays `requests` through fresh buckets (those of {@link createGate}). */
@@ -693,7 +702,11 @@ export const replay = (
   // Sort keys per pass: only ranges (split for heat) look at them.
   const sortKeys = [...columns.sortKey];
   const touches: TouchColumns = { ...columns, sortKey: sortKeys };
-  const continuing = families?.touches ?? [];
+  // Touches whose item changes from pass to pass (those with a sort key, under split).
+  const renamed =
+    families === undefined ? [] : all.flatMap((touch, i) => (touch.sortKey === null ? [] : [i]));
+  const family = renamed.map((i) => familyOf(all[i]!.sortKey!));
+  const monotonic = renamed.map((i, j) => families?.has(all[i]!.key, family[j]!) === true);
   const first = new Int32Array(requests.length + 1);
   requests.forEach((request, r) => (first[r + 1] = first[r]! + request.touches.length));
   const speedUp = options.speedUp ?? 1;
@@ -707,7 +720,9 @@ export const replay = (
   let warmupThrottled = 0;
   let firstThrottleAt: number | null = null;
   for (let offset = 0, pass = 0; offset < until && requests.length > 0; offset += period, pass++) {
-    for (const i of continuing) sortKeys[i] = passSortKey(all[i]!.sortKey!, pass);
+    renamed.forEach((i, j) => {
+      sortKeys[i] = passSortKey(all[i]!.sortKey!, family[j]!, monotonic[j]!, pass);
+    });
     for (let r = 0; r < requests.length; r++) {
       const at = offset + requests[r]!.at / speedUp;
       if (at >= until) break;

@@ -376,6 +376,19 @@ describe("split for heat", () => {
     expect(isMonotonic(increasing, 0.9)).toBe(true);
     expect(isMonotonic([...increasing].reverse(), 0.9)).toBe(true);
     expect(isMonotonic(shuffled, 0.9)).toBe(false);
+    // Started out of order: each next item picked at random among the 16 oldest pending.
+    const pending = [...increasing];
+    const windowed: string[] = [];
+    while (pending.length > 0) {
+      windowed.push(pending.splice(Math.floor(random() * Math.min(16, pending.length)), 1)[0]!);
+    }
+    expect(isMonotonic(windowed, 0.9)).toBe(true);
+    // Updates repeat keys: only the order items are first written in counts.
+    const updated = increasing.flatMap((key, i) => [key, increasing[Math.max(0, i - 5)]!]);
+    expect(isMonotonic(updated, 0.9)).toBe(true);
+    // Too few items to tell.
+    expect(isMonotonic(increasing.slice(0, 23), 0.9)).toBe(false);
+    expect(isMonotonic(increasing.slice(0, 24), 0.9)).toBe(true);
   });
 
   it("never splits inside a monotonic family: splits it off at an end, or not at all", () => {
