@@ -9,7 +9,7 @@
  * hottest keys, and how the items of a type spread over partition keys.
  *
  * A layout is one entry of {@link LAYOUTS}: its store and `createTable` option (`shards`).
- * About two minutes on two cores.
+ * Two to five minutes on two cores, most of it in the searches of the sharded layout.
  *
  * @packageDocumentation
  */
@@ -488,8 +488,9 @@ const readingSection = (analyses: readonly LayoutAnalysis[]): string => {
         `random ones (the busiest table key held ${number(unevenness, 2)}× its 1/${shards} share ` +
         "of a type's items); within a shard the correlation ids still grow, so split for heat " +
         "still cannot spread them. The split column of a sharded layout is the least reliable: " +
-        "at thousands of sagas a second, the trace's few hundred sagas per type repeat many " +
-        "times a second, so each shard holds a handful of hot items that no split can spread.",
+        "a shard holds a few dozen of a type's items per pass of the trace, and under 24 the " +
+        "model cannot tell sequential ids from random ones and lets them split (a type with few " +
+        "sagas in the run then settles higher than it should).",
       `- **Choosing N.** For a target rate T sagas/s of one saga type, take N ≥ T × W × u / 1,000, ` +
         `where W is the type's write units per saga on its table key in the ${base.run.layout.label} ` +
         `layout (${number(writes?.unitsPerSaga ?? NaN, 1)} here; it grows with the state's size) ` +
