@@ -28,6 +28,7 @@ import type { RetryableErrorClasses } from "./core-link.js";
 import { ConfigurationError, DynamoDBRequestError } from "./errors.js";
 import { attribute, isRetryableReason } from "./failures.js";
 import type { Perform } from "./request.js";
+import { limiter } from "./limiter.js";
 import { backoff, type Timing } from "./timing.js";
 
 /** Progress of a cleanup run, reported after every batch. */
@@ -50,22 +51,6 @@ export interface CleanupOptions {
 
 /** Attempts per batch before unprocessed statements fail the run. */
 export const MAX_ATTEMPTS = 8;
-
-/** A counting semaphore: at most `limit` tasks run at once. */
-const limiter = (limit: number) => {
-  let running = 0;
-  const waiting: Array<() => void> = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
-    try {
-      return await task();
-    } finally {
-      running--;
-      waiting.shift()?.();
-    }
-  };
-};
 
 /** DynamoDB's refusal to read attributes an index does not project (0.2.2's KEYS_ONLY index). */
 const isUnprojected = (error: unknown): boolean => {

@@ -36,6 +36,7 @@ import {
   type RawItem,
 } from "./legacy.js";
 import { meterSend } from "./metering.js";
+import { limiter } from "./limiter.js";
 import { backoff, REAL_TIMING, type Timing } from "./timing.js";
 import { performer, type OutputOf, type Perform, type Send } from "./request.js";
 import { MAX_TTL_SECONDS } from "./options.js";
@@ -112,22 +113,6 @@ export interface MigrateSummary extends Omit<MigrateProgress, "skipped"> {
 export const MIGRATE_MAX_ATTEMPTS = 8;
 
 const OPERATION = "migrate";
-
-/** A counting semaphore: at most `limit` tasks run at once. */
-const limiter = (limit: number) => {
-  let running = 0;
-  const waiting: Array<() => void> = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
-    try {
-      return await task();
-    } finally {
-      running--;
-      waiting.shift()?.();
-    }
-  };
-};
 
 /**
  * A request that did not go through, as a value: a cancellation to read, a fault to retry,
