@@ -7,8 +7,8 @@ import type { RetryableErrorsOption } from "./core-link.js";
 import type { StateValidator } from "./validation.js";
 import type { CleanupOptions } from "./cleanup.js";
 import { sendVia, type DocumentClientLike } from "./request.js";
-import type { TableClient } from "./table.js";
-import type { Consistency, EnsureTableDeps } from "./options.js";
+import type { EnsureStep } from "./ensure-gate.js";
+import type { Consistency } from "./options.js";
 import {
   createDynamoDBSagaStore,
   type DynamoDBSagaStoreFunctions,
@@ -30,10 +30,10 @@ export interface DynamoDBSagaStoreOptions<TState extends SagaState = SagaState> 
   readonly stateCodec?: StateValidator<TState>;
   readonly completedSagaTtlSeconds?: number;
   /**
-   * Opt-in: run `ensureTable` through `client` before the first request (`true`, or the
-   * table options such as `{ ttl: true }`).
+   * Opt-in: make the table ready before the first request, `ensureTableFirst(client,
+   * { ttl: true })` (see the functional store's deps).
    */
-  readonly ensureTable?: boolean | Omit<EnsureTableDeps, "client">;
+  readonly ensureTable?: EnsureStep;
   /** The classes to throw for what saga-bus retries (see the functional store's deps). */
   readonly retryableErrors?: RetryableErrorsOption;
 }
@@ -43,20 +43,8 @@ export class DynamoDBSagaStore<TState extends SagaState = SagaState> {
   readonly #store: DynamoDBSagaStoreFunctions<TState>;
 
   constructor(options: DynamoDBSagaStoreOptions<TState>) {
-    const { client, ensureTable, ...rest } = options;
-    this.#store = createDynamoDBSagaStore<TState>({
-      ...rest,
-      send: sendVia(client),
-      // A document client also sends the control-plane commands ensureTable uses.
-      ...(ensureTable
-        ? {
-            ensureTable: {
-              ...(ensureTable === true ? {} : ensureTable),
-              client: client as unknown as TableClient,
-            },
-          }
-        : {}),
-    });
+    const { client, ...rest } = options;
+    this.#store = createDynamoDBSagaStore<TState>({ ...rest, send: sendVia(client) });
   }
 
   getById(sagaName: string, sagaId: string): Promise<TState | null> {

@@ -1,13 +1,34 @@
 /**
- * The store's opt-in `ensureTable`, as a decorator of `perform`: before the first request the
+ * The store's opt-in ensure step, as a decorator of `perform`: before the first request the
  * table is made ready, once per store (concurrent first requests share one run; a failed run
  * is tried again by the next request). Its control-plane requests pass the store's observer
  * with the context of the operation that triggered them.
+ *
+ * The step itself (`ensureTableFirst`, in table.ts) is handed in by the application, so a store
+ * that does not opt in never loads the control-plane code: it stays out of bundles.
  */
 import type { RetryableErrorClasses } from "./core-link.js";
+import type { TableNames } from "./commands.js";
 import { toStoreError } from "./failures.js";
 import { observed, type Perform, type RequestContext, type RequestObserver } from "./request.js";
-import { ensureTable, type CreateTableOptions, type TableClient } from "./table.js";
+import type { TableClient } from "./table.js";
+import type { Timing } from "./timing.js";
+
+/** What the store hands its ensure step when the step runs. */
+export interface EnsureRequest {
+  /** The store's table, index names and layout. */
+  readonly table: TableNames;
+  /** The store's waits (tests inject their own). */
+  readonly timing: Timing;
+  /** `client`, with every request it sends seen by the store's `onRequest` observer. */
+  readonly observe: (client: TableClient) => TableClient;
+}
+
+/**
+ * What the store runs once before its first request; build it with `ensureTableFirst`.
+ * Resolves when the table serves the store, rejects (with any error) when it cannot.
+ */
+export type EnsureStep = (request: EnsureRequest) => Promise<unknown>;
 
 /** A control-plane client whose every request is seen by `observer`, with `context`. */
 export const observedTableClient = (
@@ -19,25 +40,24 @@ export const observedTableClient = (
     ? client
     : { send: (command) => observed(observer, context, command, () => client.send(command)) };
 
-/** `perform`, preceded once by `ensureTable(client, options)`. */
+/** `perform`, preceded once by `step`. */
 export const ensuringTable = (
   perform: Perform,
-  client: TableClient,
-  options: CreateTableOptions,
+  step: EnsureStep,
+  request: Omit<EnsureRequest, "observe">,
   classes: Promise<RetryableErrorClasses>,
   observer: RequestObserver | undefined,
 ): Perform => {
   let ensuring: Promise<unknown> | undefined;
   return async (context, command, recover) => {
     const ensureContext = { ...context, operation: "ensureTable" };
-    ensuring ??= ensureTable(observedTableClient(client, observer, ensureContext), options).catch(
-      async (error: unknown) => {
-        ensuring = undefined;
-        // Part of the operation: typed like its own failures (a throttled DescribeTable is a
-        // TransientError, not a raw AWS error).
-        throw toStoreError(error, "ensureTable", context, await classes);
-      },
-    );
+    const observe = (client: TableClient) => observedTableClient(client, observer, ensureContext);
+    ensuring ??= step({ ...request, observe }).catch(async (error: unknown) => {
+      ensuring = undefined;
+      // Part of the operation: typed like its own failures (a throttled DescribeTable is a
+      // TransientError, not a raw AWS error).
+      throw toStoreError(error, "ensureTable", context, await classes);
+    });
     await ensuring;
     return perform(context, command, recover);
   };

@@ -13,12 +13,8 @@ export {
   type FindByNameOptions,
   type FindByNameResult,
 } from "./store.js";
-export {
-  MAX_TTL_SECONDS,
-  type Consistency,
-  type DynamoDBSagaStoreDeps,
-  type EnsureTableDeps,
-} from "./options.js";
+export { MAX_TTL_SECONDS, type Consistency, type DynamoDBSagaStoreDeps } from "./options.js";
+export type { EnsureRequest, EnsureStep } from "./ensure-gate.js";
 export {
   sendVia,
   type CommandName,
@@ -37,12 +33,14 @@ export {
   createTable,
   deleteTable,
   ensureTable,
+  ensureTableFirst,
   getTableSchema,
   TTL_ATTRIBUTE,
   waitForTable,
   type TableChange,
   type CreateTableInput,
   type CreateTableOptions,
+  type EnsureTableFirstOptions,
   type ProvisionedThroughput,
   type TableClient,
   type TableSchema,

@@ -13,7 +13,7 @@ import { DEFAULT_INDEX_NAMES, DYNAMODB_NAME, type TableNames } from "./commands.
 import { ConfigurationError } from "./errors.js";
 import { DEFAULT_LAYOUT, MAX_SHARDS, shardedLayout, type TableLayout } from "./layout.js";
 import type { RequestObserver, Send } from "./request.js";
-import type { CreateTableOptions, TableClient } from "./table.js";
+import type { EnsureStep } from "./ensure-gate.js";
 import { REAL_TIMING, type Timing } from "./timing.js";
 import { isStateValidator, type StateValidator } from "./validation.js";
 
@@ -45,12 +45,13 @@ export interface DynamoDBSagaStoreDeps<TState extends SagaState = SagaState> {
    */
   readonly completedSagaTtlSeconds?: number;
   /**
-   * Opt-in: before its first request the store runs `ensureTable` with this client and
-   * options (create the table if missing, add missing indexes, enable TTL with `ttl: true`).
-   * Off by default: tables usually come from CloudFormation or CDK, and this needs
-   * control-plane permissions. A failure surfaces from the operation and is retried on the next.
+   * Opt-in: a step run once before the store's first request, `ensureTableFirst(client,
+   * { ttl: true })` (create the table if missing, add missing indexes, enable TTL). Off by
+   * default: tables usually come from CloudFormation or CDK, and this needs control-plane
+   * permissions. A failure surfaces from the operation and is retried by the next. Without it,
+   * the control-plane code is not loaded at all (smaller bundles).
    */
-  readonly ensureTable?: EnsureTableDeps;
+  readonly ensureTable?: EnsureStep;
   /**
    * The classes to throw for what saga-bus retries: pass `@saga-bus/core`'s own
    * (`import { ConcurrencyError, TransientError } from "@saga-bus/core"`) where the store
@@ -73,14 +74,6 @@ export interface DynamoDBSagaStoreDeps<TState extends SagaState = SagaState> {
    * docs/scale.md.
    */
   readonly shards?: number;
-}
-
-/** What the store needs to run `ensureTable` itself. */
-export interface EnsureTableDeps extends Omit<
-  CreateTableOptions,
-  "tableName" | "correlationIndexName" | "cleanupIndexName"
-> {
-  readonly client: TableClient;
 }
 
 /** The layout of `shards` per saga name; throws `ConfigurationError` for another count. */

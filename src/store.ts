@@ -56,14 +56,8 @@ import { assertKeyParts } from "./keys.js";
 import { decodeSagaItem, encodeState, type EncodedState } from "./marshal.js";
 import { validateWith } from "./validation.js";
 import { ensuringTable } from "./ensure-gate.js";
-import {
-  isPositiveInteger,
-  resolveStoreOptions,
-  type DynamoDBSagaStoreDeps,
-  type EnsureTableDeps,
-} from "./options.js";
+import { isPositiveInteger, resolveStoreOptions, type DynamoDBSagaStoreDeps } from "./options.js";
 import { performer, type Perform, type RequestContext } from "./request.js";
-import type { CreateTableOptions } from "./table.js";
 import { itemSize, MAX_ITEM_BYTES } from "./size.js";
 
 /** Options of `findByName`. */
@@ -127,12 +121,6 @@ const updatedItemLowerBound = (
   ...updatedAttributes(table, sagaName, encoded, { writeId }),
 });
 
-/** The `ensureTable` options of the store's opt-in ensure step. */
-const tableOptionsOf = (
-  { client: _client, ...options }: EnsureTableDeps,
-  table: TableNames,
-): CreateTableOptions => ({ ...options, ...table, shards: layoutOf(table).shards });
-
 /** Builds the store from its dependencies. */
 export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
   deps: DynamoDBSagaStoreDeps<TState>,
@@ -142,18 +130,11 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
   const newWriteId = randomWriteId;
   const layout = layoutOf(table);
   const direct = performer(deps.send, { classes, observer });
-  const ensured = deps.ensureTable;
   // Every request goes through `perform`, so the ensure step is a decorator of it.
   const perform: Perform =
-    ensured === undefined
+    deps.ensureTable === undefined
       ? direct
-      : ensuringTable(
-          direct,
-          ensured.client,
-          { ...tableOptionsOf(ensured, table), timing },
-          classes,
-          observer,
-        );
+      : ensuringTable(direct, deps.ensureTable, { table, timing }, classes, observer);
   const writeOptions = { ttlSeconds: completedSagaTtlSeconds };
 
   /** The application's check of a state it is about to write: InvalidStateError if refused. */

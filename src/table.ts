@@ -28,7 +28,8 @@ import { isDeepStrictEqual } from "node:util";
 import { layoutFor } from "./options.js";
 import { REAL_TIMING, type Timing } from "./timing.js";
 import { DEFAULT_LAYOUT, keyAttributes, LAYOUT_MARKER_KEY, type IndexLayout } from "./layout.js";
-import { DEFAULT_INDEX_NAMES, DYNAMODB_NAME } from "./commands.js";
+import { DEFAULT_INDEX_NAMES, DYNAMODB_NAME, layoutOf } from "./commands.js";
+import type { EnsureStep } from "./ensure-gate.js";
 import { ConfigurationError } from "./errors.js";
 import { isTableNotFound } from "./failures.js";
 
@@ -550,6 +551,29 @@ export const ensureTable = async (
   }
   return changes;
 };
+
+/** Options of `ensureTableFirst`: `ensureTable`'s, less what the store itself knows. */
+export type EnsureTableFirstOptions = Omit<
+  CreateTableOptions,
+  "tableName" | "correlationIndexName" | "cleanupIndexName" | "shards" | "timing"
+>;
+
+/**
+ * The store's opt-in ensure step (its `ensureTable` option): `ensureTable` through `client`
+ * with the store's table, index names and shards, before the store's first request. The
+ * client needs control-plane permissions (docs/iam-policy.md); a document client will do.
+ */
+export const ensureTableFirst =
+  (client: TableClient, options: EnsureTableFirstOptions = {}): EnsureStep =>
+  ({ table, timing, observe }) =>
+    ensureTable(observe(client), {
+      ...options,
+      tableName: table.tableName,
+      correlationIndexName: table.correlationIndexName,
+      cleanupIndexName: table.cleanupIndexName,
+      shards: layoutOf(table).shards,
+      timing,
+    });
 
 const isInUse = (error: unknown): boolean => errorName(error) === "ResourceInUseException";
 

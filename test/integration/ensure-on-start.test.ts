@@ -6,7 +6,13 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
-import { createDynamoDBSagaStore, deleteTable, DynamoDBSagaStore, sendVia } from "../../src";
+import {
+  createDynamoDBSagaStore,
+  deleteTable,
+  DynamoDBSagaStore,
+  ensureTableFirst,
+  sendVia,
+} from "../../src";
 import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
 import { orderState, type OrderState } from "../support/states";
 
@@ -34,7 +40,7 @@ it("functional store: creates the missing table (with TTL) before its first requ
   const store = createDynamoDBSagaStore<OrderState>({
     send: sendVia(docClient),
     tableName,
-    ensureTable: { client, ttl: true },
+    ensureTable: ensureTableFirst(client, { ttl: true }),
   });
   const state = orderState("ensure-1");
   // Concurrent first calls share one ensureTable.
@@ -49,12 +55,12 @@ it("functional store: creates the missing table (with TTL) before its first requ
   expect(ttl.TimeToLiveDescription?.AttributeName).toBe("expiresAt");
 });
 
-it("class: `ensureTable: true` works through the document client alone", async () => {
+it("class: the ensure step works through the document client alone", async () => {
   const tableName = freshName();
   const store = new DynamoDBSagaStore<OrderState>({
     client: docClient,
     tableName,
-    ensureTable: true,
+    ensureTable: ensureTableFirst(docClient),
   });
   const state = orderState("ensure-2");
   await store.insert("Ensure", "ensure-2", state);

@@ -13,6 +13,7 @@ import {
   sendVia,
   StateTooLargeError,
   type Send,
+  ensureTableFirst,
 } from "../../src";
 import { insertInput } from "../../src/commands";
 import { encodeState } from "../../src/marshal";
@@ -224,7 +225,7 @@ describe("three instances with ensureTable { ttl: true } starting at once on a m
         send: sendVia(docClient),
         tableName,
         completedSagaTtlSeconds: 3600,
-        ensureTable: { client, ttl: true },
+        ensureTable: ensureTableFirst(client, { ttl: true }),
       }),
       workload: buildWorkload({ orders: 10, seed }),
     }));

@@ -2,7 +2,12 @@
  * The store's opt-in ensure step is part of each operation: its failures are typed like the
  * operation's own, and a failed step is tried again by the next operation.
  */
-import { createDynamoDBSagaStore, TransientError, DynamoDBRequestError } from "../../src";
+import {
+  createDynamoDBSagaStore,
+  DynamoDBRequestError,
+  ensureTableFirst,
+  TransientError,
+} from "../../src";
 import type { TableClient } from "../../src/table";
 
 const throttled = () =>
@@ -22,7 +27,11 @@ const denied = () =>
 const storeWith = (fail: () => Error) => {
   const client: TableClient = { send: jest.fn(() => Promise.reject(fail())) };
   const send = jest.fn(() => Promise.resolve({}));
-  const store = createDynamoDBSagaStore({ send, tableName: "sagas", ensureTable: { client } });
+  const store = createDynamoDBSagaStore({
+    send,
+    tableName: "sagas",
+    ensureTable: ensureTableFirst(client),
+  });
   return { store, client, send };
 };
 

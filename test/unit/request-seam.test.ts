@@ -13,6 +13,7 @@ import {
   type RequestStart,
   type StoreCommand,
   type TableClient,
+  ensureTableFirst,
 } from "../../src";
 
 const metadata = (version: number) => ({
@@ -131,7 +132,7 @@ it("sees the opt-in ensure step's control-plane requests, in the context of the 
     send,
     tableName: "sagas",
     onRequest: observer,
-    ensureTable: { client },
+    ensureTable: ensureTableFirst(client),
   });
   await store.getById("OrderSaga", "saga-1").catch(() => undefined);
   const ensure = spans.filter((s) => s.start.context.operation === "ensureTable");
