@@ -179,6 +179,14 @@ export const insertInput = (
 export const INSERT_ACTIONS = { saga: 0, correlation: 1, orphan: 2 } as const;
 
 /**
+ * The write-id attributes an update leaves, each sized like the id it will hold: the first is
+ * the update's own; `updateInput` shifts the earlier ones down. An insert counts them too, so
+ * that every state it accepts can be updated unchanged.
+ */
+export const writeIdSlots = (layout: TableLayout, writeId: string): Record<string, string> =>
+  Object.fromEntries(layout.writeIdAttributes.map((slot) => [slot, writeId]));
+
+/**
  * The attributes an update sets (`undefined`: removed), keys and correlation attributes
  * aside: what `updateInput` writes, and what bounds the size of the item it leaves.
  */
@@ -198,9 +206,8 @@ export const updatedAttributes = (
   }
   attributes.state = encoded.state;
   attributes.stateDates = encoded.stateDates;
-  if (options.writeId !== undefined) attributes[layout.writeIdAttribute] = options.writeId;
-  // Sized like the id it will hold (the item's current writeId); `updateInput` writes it.
-  if (options.writeId !== undefined) attributes[layout.previousWriteIdAttribute] = options.writeId;
+  if (options.writeId !== undefined)
+    Object.assign(attributes, writeIdSlots(layout, options.writeId));
   if (encoded.isCompleted) {
     Object.assign(attributes, completionAttributes(layout, sagaName, encoded, options.ttlSeconds));
     return attributes;
@@ -241,10 +248,13 @@ export const updateInput = (
   const attributes = updatedAttributes(table, sagaName, encoded, options);
   for (const [attribute, value] of Object.entries(attributes)) {
     names[`#${attribute}`] = attribute;
-    if (attribute === layout.previousWriteIdAttribute) {
-      // The id the item holds now (SET operands read the item before the update).
+    const slot = layout.writeIdAttributes.indexOf(attribute);
+    if (slot > 0) {
+      // The id one slot newer holds now (SET operands read the item before the update).
+      const newer = layout.writeIdAttributes[slot - 1]!;
       values[":noWriteId"] = "";
-      sets.push(`#${attribute} = if_not_exists(#${layout.writeIdAttribute}, :noWriteId)`);
+      names[`#${newer}`] = newer;
+      sets.push(`#${attribute} = if_not_exists(#${newer}, :noWriteId)`);
       continue;
     }
     if (value === undefined) {

@@ -72,13 +72,13 @@ export interface TableLayout {
   readonly ttlAttribute: string;
   /** ISO time of the first completing write (what cleanup compares). */
   readonly completedAtAttribute: string;
-  /** Id of the last update that wrote a saga item (recognises a retried update's own write). */
-  readonly writeIdAttribute: string;
   /**
-   * Id of the update before it: a retried update whose answer was lost still recognises its
-   * own write when another update landed before the retry.
+   * Ids of the last updates that wrote a saga item, newest first: an update writes its own
+   * random id to the first and shifts the others down (the last drops out). A retried update
+   * whose answer was lost recognises its own write in any of them, also when other updates
+   * landed before the retry (up to one fewer than there are attributes).
    */
-  readonly previousWriteIdAttribute: string;
+  readonly writeIdAttributes: readonly [string, ...string[]];
 }
 
 const SAGA_PARTITION_PREFIX = "SAGA#";
@@ -168,8 +168,7 @@ export const shardedLayout = (shards: number): TableLayout => {
     },
     ttlAttribute: "expiresAt",
     completedAtAttribute: "completedAt",
-    writeIdAttribute: "writeId",
-    previousWriteIdAttribute: "prevWriteId",
+    writeIdAttributes: ["writeId", "prevWriteId", "prevWriteId2", "prevWriteId3"],
   };
 };
 

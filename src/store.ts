@@ -25,6 +25,7 @@ import {
   getLayoutMarkerInput,
   updateInput,
   updatedAttributes,
+  writeIdSlots,
   layoutOf,
   type TableNames,
 } from "./commands.js";
@@ -287,7 +288,9 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     await checkBeforeWrite(state, init);
     const encoded = encodeState(state, init, undefined);
     const first = insertInput(table, sagaName, correlationId, encoded, writeOptions);
-    assertFits(first.TransactItems![INSERT_ACTIONS.saga]!.Put!.Item!, init);
+    // With room for the write ids of its updates: a saga inserted can be updated unchanged.
+    const inserted = first.TransactItems![INSERT_ACTIONS.saga]!.Put!.Item!;
+    assertFits({ ...inserted, ...writeIdSlots(layout, randomWriteId()) }, init);
 
     /** Sends one insert; on a lost race, answers the saga id that holds the correlation id. */
     const attempt = (orphanedBy?: string) =>
@@ -370,13 +373,9 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       // DynamoDB returned the stored item with the failure: no second read needed.
       const stored = (error as { Item?: Record<string, unknown> }).Item;
       // The SDK retried a request whose answer was lost, and the first attempt was applied:
-      // the condition now fails on the store's own write, which is a success.
-      // Or by the update before the one now stored (another update landed before the retry).
-      const { writeIdAttribute, previousWriteIdAttribute } = layoutOf(table);
-      if (
-        attribute(stored, writeIdAttribute) === writeId ||
-        attribute(stored, previousWriteIdAttribute) === writeId
-      ) {
+      // the condition now fails on the store's own write (or on later updates that landed
+      // before the retry, which keep its id in a slot), and that is a success.
+      if (layout.writeIdAttributes.some((slot) => attribute(stored, slot) === writeId)) {
         return E.right(undefined);
       }
       const actual = attribute(stored, "version");

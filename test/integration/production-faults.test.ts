@@ -113,12 +113,14 @@ describe("an update whose response is lost", () => {
     }
   });
 
-  // Another update lands between the lost attempt and the SDK's retry: the retry sees that
-  // writer's writeId, and the id before it (prevWriteId) is this update's own.
-  it("is a success even when another update lands before the SDK's retry", async () => {
+  // Other updates land between the lost attempt and the SDK's retry: the retry sees their
+  // writeIds, and this update's own id shifted down one slot per update (writeId, prevWriteId,
+  // prevWriteId2, prevWriteId3). Three such updates are recognised; a fourth pushes the id out,
+  // and the retry is then a ConcurrencyError (saga-bus redelivers: at-least-once).
+  const racedUpdate = async (others: number) => {
     const state = orderState(`lost-raced-${randomUUID()}`);
     await store().insert(NAME, state.orderId, state);
-    const other = nextVersion(nextVersion(state, { status: "paid" }), { status: "shipped" });
+    const ours = nextVersion(state, { status: "paid" });
     let raced = false;
     const { handler, client, docClient } = faultyClients({
       lostResponse: 1,
@@ -127,20 +129,40 @@ describe("an update whose response is lost", () => {
       beforeLoss: async () => {
         if (raced) return;
         raced = true;
-        await store().update(NAME, other, 1); // version 2, on top of the lost version 1
+        // On top of the lost version 1: versions 2, 3, … by another writer.
+        let latest = ours;
+        for (let i = 0; i < others; i += 1) {
+          const next = nextVersion(latest, { status: `shipped-${i}` });
+          await store().update(NAME, next, latest.metadata.version);
+          latest = next;
+        }
       },
     });
     try {
-      const lossy = store(sendVia(docClient));
-      await expect(
-        lossy.update(NAME, nextVersion(state, { status: "paid" }), 0),
-      ).resolves.toBeUndefined();
+      const outcome = await store(sendVia(docClient))
+        .update(NAME, ours, 0)
+        .then(
+          () => "success",
+          (error: unknown) => error,
+        );
       expect(raced).toBe(true);
       expect(handler.counts.lostResponses.get("UpdateItem")).toBe(1);
-      expect(await storedVersion(state.metadata.sagaId)).toBe(2);
+      expect(await storedVersion(state.metadata.sagaId)).toBe(1 + others);
+      return outcome;
     } finally {
       client.destroy();
     }
+  };
+
+  it.each([1, 3])(
+    "is a success even when %i other update(s) land before the SDK's retry",
+    async (others) => {
+      expect(await racedUpdate(others)).toBe("success");
+    },
+  );
+
+  it("is a ConcurrencyError when four other updates land before the retry (the documented bound)", async () => {
+    expect(await racedUpdate(4)).toMatchObject({ name: "ConcurrencyError", actualVersion: 5 });
   });
 
   it("inserts and deletes whose responses are lost succeed too (transaction client tokens)", async () => {

@@ -6,7 +6,8 @@ import {
   StateTooLargeError,
 } from "../../../src";
 import { encodeState, keys } from "../../../src/internals";
-import { insertInput } from "../../../src/commands";
+import { insertInput, writeIdSlots } from "../../../src/commands";
+import { DEFAULT_LAYOUT } from "../../../src/layout";
 import { itemSize } from "../../../src/size";
 import { awsError, rejection, scriptedSend } from "../../support/fake-send";
 import {
@@ -21,6 +22,9 @@ import {
 } from "../../support/unit-states";
 
 const { KEY_LIMITS } = keys;
+
+/** What an insert keeps free for the write ids its updates add (22-character ids). */
+const WRITE_ID_RESERVE = itemSize(writeIdSlots(DEFAULT_LAYOUT, "w".repeat(22)));
 
 describe("bad input is refused before any request", () => {
   const refused = async (
@@ -117,13 +121,21 @@ describe("bad input is refused before any request", () => {
     );
   });
 
-  it("insert of a state just under the limit is sent", async () => {
+  // The limit an insert checks is the item with the write ids its updates will add: a saga
+  // it accepts can always be updated unchanged.
+  it("insert of a state just under the limit, write ids included, is sent; one byte more is not", async () => {
     const { send } = scriptedSend({});
     const base = itemSize(storedItem(makeState({ blob: "" })));
-    const state = makeState({ blob: "x".repeat(MAX_ITEM_BYTES - base) });
-    expect(itemSize(storedItem(state))).toBe(MAX_ITEM_BYTES);
+    const room = MAX_ITEM_BYTES - base - WRITE_ID_RESERVE;
+    const state = makeState({ blob: "x".repeat(room) });
+    expect(itemSize(storedItem(state)) + WRITE_ID_RESERVE).toBe(MAX_ITEM_BYTES);
     await makeStore(send).insert(NAME, CORRELATION_ID, state);
     expect(send).toHaveBeenCalledTimes(1);
+    await refused(
+      (s) => s.insert(NAME, CORRELATION_ID, makeState({ blob: "x".repeat(room + 1) })),
+      StateTooLargeError,
+      "state.tooLarge",
+    );
   });
 
   // The update does not rewrite the keys, sagaName, correlationId or GSI1 attributes, but they
@@ -192,7 +204,7 @@ describe("bad input is refused before any request", () => {
         insertInput(TABLE, NAME, CORRELATION_ID, encodeState(makeState({ blob }), {}, undefined))
           .TransactItems![0]!.Put!.Item!,
       );
-    const blob = "x".repeat(MAX_ITEM_BYTES - sizeOf("") - 10);
+    const blob = "x".repeat(MAX_ITEM_BYTES - sizeOf("") - WRITE_ID_RESERVE);
     const { send, calls } = scriptedSend({}, {});
     const store = makeStore(send);
     await store.insert(NAME, CORRELATION_ID, makeState({ blob }));

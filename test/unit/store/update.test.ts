@@ -61,6 +61,17 @@ describe("update", () => {
       "another update stored after it",
       (id: string) => ({ version: { N: "7" }, writeId: { S: "later" }, prevWriteId: { S: id } }),
     ],
+    // Three did: ours is in the last slot.
+    [
+      "three updates stored after it",
+      (id: string) => ({
+        version: { N: "9" },
+        writeId: { S: "c" },
+        prevWriteId: { S: "b" },
+        prevWriteId2: { S: "a" },
+        prevWriteId3: { S: id },
+      }),
+    ],
   ])(
     "a failed condition on its own write (a retried request, %s) is a success",
     async (_label, item) => {
@@ -86,6 +97,16 @@ describe("update", () => {
     const error = await rejection(makeStore(send).update(NAME, makeState({}, { version: 6 }), 5));
     expect(error).toBeInstanceOf(ConcurrencyError);
     expect(error).toMatchObject({ expectedVersion: 5, actualVersion: 6 });
+  });
+
+  it("an update shifts the write ids down one slot, reading each from the item before it", async () => {
+    const { send, calls } = scriptedSend({});
+    await makeStore(send).update(NAME, makeState({}, { version: 1 }), 0);
+    const { UpdateExpression: expression } = (calls[0] as UpdateCommand).input;
+    expect(expression).toContain("#writeId = :writeId");
+    expect(expression).toContain("#prevWriteId = if_not_exists(#writeId, :noWriteId)");
+    expect(expression).toContain("#prevWriteId2 = if_not_exists(#prevWriteId, :noWriteId)");
+    expect(expression).toContain("#prevWriteId3 = if_not_exists(#prevWriteId2, :noWriteId)");
   });
 
   it("each update writes its own write id", async () => {
