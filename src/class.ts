@@ -3,12 +3,9 @@
  * to it. There is no second implementation here.
  */
 import type { SagaState } from "./contract.js";
-import type { RetryableErrorsOption } from "./core-link.js";
-import type { StateValidator } from "./validation.js";
 import type { CleanupOptions } from "./cleanup.js";
 import { sendVia, type DocumentClientLike } from "./request.js";
-import type { EnsureStep } from "./ensure-gate.js";
-import type { Consistency } from "./options.js";
+import type { DynamoDBSagaStoreDeps } from "./options.js";
 import {
   createDynamoDBSagaStore,
   type DynamoDBSagaStoreFunctions,
@@ -16,26 +13,17 @@ import {
   type FindByNameResult,
 } from "./store.js";
 
-/** Options of `new DynamoDBSagaStore(...)`, as in the seed README, plus the store's extras. */
-export interface DynamoDBSagaStoreOptions<TState extends SagaState = SagaState> {
+/**
+ * Options of `new DynamoDBSagaStore(...)`: the seed README's `client` and `tableName`, and the
+ * functional store's options, documented there (`DynamoDBSagaStoreDeps`). `client` stands in
+ * for `send`; `timing`, a hook for the store's own tests, is left out.
+ */
+export interface DynamoDBSagaStoreOptions<TState extends SagaState = SagaState> extends Omit<
+  DynamoDBSagaStoreDeps<TState>,
+  "send" | "timing"
+> {
   /** DynamoDB Document Client (anything with its `send`). */
   readonly client: DocumentClientLike;
-  readonly tableName: string;
-  /** Default `"GSI1"`. */
-  readonly correlationIndexName?: string;
-  /** Default `"GSI2"`. */
-  readonly cleanupIndexName?: string;
-  readonly consistency?: Consistency;
-  /** An io-ts type or a Standard Schema validator of the state. */
-  readonly stateCodec?: StateValidator<TState>;
-  readonly completedSagaTtlSeconds?: number;
-  /**
-   * Opt-in: make the table ready before the first request, `ensureTableFirst(client,
-   * { ttl: true })` (see the functional store's deps).
-   */
-  readonly ensureTable?: EnsureStep;
-  /** The classes to throw for what saga-bus retries (see the functional store's deps). */
-  readonly retryableErrors?: RetryableErrorsOption;
 }
 
 /** Saga store over DynamoDB, for `createBus({ sagas: [{ definition, store }] })`. */
