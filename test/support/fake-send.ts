@@ -1,6 +1,6 @@
 /**
  * Fakes for the unit tests of the store: a `send` that answers without a server, errors shaped
- * like the AWS SDK's, a `Timing` that does not wait, and what a promise rejects with.
+ * like the AWS SDK's, and a `Timing` that does not wait.
  */
 import type { StoreCommand } from "../../src";
 import type { Timing } from "../../src/timing";
@@ -20,6 +20,13 @@ export const scriptedSend = (...answers: unknown[]) =>
   fakeSend((_command, index) => {
     if (index >= answers.length) throw new Error(`unexpected call #${index + 1}`);
     const answer = answers[index];
+    if (answer instanceof Error) throw answer;
+    return answer;
+  });
+
+/** A fake `send` giving `answer` to every command (an Error answer is thrown). */
+export const answeringSend = (answer: unknown) =>
+  fakeSend(() => {
     if (answer instanceof Error) throw answer;
     return answer;
   });
@@ -47,14 +54,4 @@ export const noWaiting = (random = 0) => {
     now: () => 0,
   };
   return { timing, delays };
-};
-
-/** What a promise rejects with (fails the test when it resolves). */
-export const rejection = async (promise: Promise<unknown>): Promise<Record<string, unknown>> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Record<string, unknown>;
-  }
-  throw new Error("expected the promise to reject");
 };

@@ -1,6 +1,7 @@
 /**
- * The saga of the store's unit tests (test/unit/store/): its name, ids and table, valid and
- * completed states, the item `insert` stores for a state, and a store over a fake `send`.
+ * The saga of the unit tests (the store's in test/unit/store/, and those of the commands and
+ * state values): its name, ids and table, its metadata, valid and completed states, the item
+ * `insert` stores for a state, and a store over a fake `send`.
  */
 import {
   createDynamoDBSagaStore,
@@ -28,7 +29,8 @@ export const TABLE: TableNames = {
 
 export type OrderState = SagaState & Record<string, unknown>;
 
-const metadata = (overrides: Partial<SagaStateMetadata> = {}): SagaStateMetadata => ({
+/** Metadata of saga SAGA_ID at version 0, not completed, with `overrides`. */
+export const metadata = (overrides: Partial<SagaStateMetadata> = {}): SagaStateMetadata => ({
   sagaId: SAGA_ID,
   version: 0,
   createdAt: new Date("2024-05-01T10:00:00.000Z"),

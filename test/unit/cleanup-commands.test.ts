@@ -10,15 +10,9 @@ import {
   cutoffString,
   deleteCompletedSagasInput,
   deleteCorrelationsInput,
-  type TableNames,
 } from "../../src/commands";
+import { NAME, TABLE } from "../support/unit-states";
 
-const NAME = "OrderSaga";
-const TABLE: TableNames = {
-  tableName: "sagas",
-  correlationIndexName: "GSI1",
-  cleanupIndexName: "GSI2",
-};
 /** The largest valid Date: year 275760, "+275760-09-13T00:00:00.000Z". */
 const LAST_DATE = new Date(8.64e15);
 const END_OF_YEAR_9999 = "9999-12-31T24:00:00.000Z";

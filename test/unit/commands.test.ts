@@ -21,31 +21,21 @@ import {
   updateInput,
   type TableNames,
 } from "../../src/commands";
+import { CORRELATION_ID, metadata, NAME, SAGA_ID } from "../support/unit-states";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const NAME = "OrderSaga";
-const SAGA_ID = "saga-1";
-const CORRELATION_ID = "order-42";
 /** `metadata.updatedAt` of the completing states: their completion time (late in a UTC day). */
 const COMPLETED_AT = new Date("2024-05-02T23:30:00.000Z");
 /** COMPLETED_AT in epoch seconds. */
 const COMPLETED_AT_SECONDS = Date.UTC(2024, 4, 2, 23, 30, 0) / 1000;
+/** Index names other than the default ones, which the commands must use. */
 const TABLE: TableNames = {
   tableName: "sagas",
   correlationIndexName: "ByCorrelation",
   cleanupIndexName: "ByCompletion",
 };
-
-const metadata = (overrides: Partial<SagaStateMetadata> = {}): SagaStateMetadata => ({
-  sagaId: SAGA_ID,
-  version: 0,
-  createdAt: new Date("2024-05-01T10:00:00.000Z"),
-  updatedAt: new Date("2024-05-01T10:00:05.000Z"),
-  isCompleted: false,
-  ...overrides,
-});
 
 const encode = (
   fields: Record<string, unknown> = {},

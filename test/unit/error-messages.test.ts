@@ -5,30 +5,28 @@
 import { inspect } from "node:util";
 import * as t from "io-ts";
 import {
-  createDynamoDBSagaStore,
   DynamoDBRequestError,
   InvalidItemError,
   InvalidStateError,
   SagaMetadataCodec,
-  type SagaState,
-  type SagaStateMetadata,
+  type DynamoDBSagaStoreDeps,
   type StateCodec,
-  type StoreCommand,
 } from "../../src";
 import { encodeState } from "../../src/internals";
-import { insertInput, type TableNames } from "../../src/commands";
+import { rejection, thrown } from "../support/caught";
+import { answeringSend } from "../support/fake-send";
+import {
+  CORRELATION_ID,
+  makeStore,
+  metadata,
+  NAME,
+  SAGA_ID,
+  storedItem,
+  type OrderState,
+} from "../support/unit-states";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-const NAME = "OrderSaga";
-const SAGA_ID = "saga-1";
-const CORRELATION_ID = "order-42";
-const TABLE: TableNames = {
-  tableName: "sagas",
-  correlationIndexName: "GSI1",
-  cleanupIndexName: "GSI2",
-};
 
 const EMAIL = "ada@example.com";
 const CARD = "4111111111111111";
@@ -36,23 +34,12 @@ const SECRETS = [EMAIL, CARD];
 /** Longest message allowed, whatever the state holds. */
 const MAX_MESSAGE = 300;
 
-type CustomerState = SagaState & Record<string, unknown>;
-
-const metadata = (overrides: Partial<SagaStateMetadata> = {}): SagaStateMetadata => ({
-  sagaId: SAGA_ID,
-  version: 0,
-  createdAt: new Date("2024-05-01T10:00:00.000Z"),
-  updatedAt: new Date("2024-05-01T10:00:05.000Z"),
-  isCompleted: false,
-  ...overrides,
-});
-
 /** About `bytes` of JSON in which the secrets repeat. */
 const filler = (bytes: number): string[] =>
   Array.from({ length: Math.ceil(bytes / 40) }, (_, i) => `${EMAIL} ${CARD} #${i}`);
 
 /** A state holding the secrets, where the codec below wants `card` to be a number. */
-const secretState = (extra: Record<string, unknown> = {}): CustomerState => ({
+const secretState = (extra: Record<string, unknown> = {}): OrderState => ({
   customer: { email: EMAIL, card: CARD },
   ...extra,
   metadata: metadata(),
@@ -61,40 +48,11 @@ const secretState = (extra: Record<string, unknown> = {}): CustomerState => ({
 const CustomerCodec = t.type({
   customer: t.type({ email: t.string, card: t.number }),
   metadata: SagaMetadataCodec,
-}) as unknown as StateCodec<CustomerState>;
+}) as unknown as StateCodec<OrderState>;
 
-/** The saga item `insert` writes for a state (what a Get answers). */
-const storedItem = (state: CustomerState): Record<string, unknown> =>
-  insertInput(TABLE, NAME, CORRELATION_ID, encodeState(state, {}, undefined)).TransactItems![0]!
-    .Put!.Item as Record<string, unknown>;
-
-/** A fake `send` answering every command with `answer` (an Error is thrown); records calls. */
-const fakeSend = (answer: unknown) => {
-  const calls: StoreCommand[] = [];
-  const send = async (command: StoreCommand): Promise<unknown> => {
-    calls.push(command);
-    if (answer instanceof Error) throw answer;
-    return answer;
-  };
-  return { send, calls };
-};
-
-const makeStore = (send: (command: StoreCommand) => Promise<unknown>) =>
-  createDynamoDBSagaStore<CustomerState>({
-    send,
-    tableName: "sagas",
-    stateCodec: CustomerCodec,
-  });
-
-/** What a promise rejects with (fails the test when it resolves). */
-const rejection = async (promise: Promise<unknown>): Promise<Error> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the promise to reject");
-};
+/** The store over `send`, with the codec above. */
+const customerStore = (send: DynamoDBSagaStoreDeps["send"]) =>
+  makeStore(send, { stateCodec: CustomerCodec });
 
 /** Every way an error is commonly turned into text: none may carry a secret. */
 const expectNoSecrets = (error: Error): void => {
@@ -116,8 +74,8 @@ const expectNoSecrets = (error: Error): void => {
 
 describe("a stateCodec rejection on write", () => {
   it("names the path and the expected type, never the value", async () => {
-    const { send, calls } = fakeSend({});
-    const error = await rejection(makeStore(send).insert(NAME, CORRELATION_ID, secretState()));
+    const { send, calls } = answeringSend({});
+    const error = await rejection(customerStore(send).insert(NAME, CORRELATION_ID, secretState()));
 
     expect(error).toBeInstanceOf(InvalidStateError);
     expect(error.message).toContain("state.customer.card: expected number, got string");
@@ -131,7 +89,7 @@ describe("a stateCodec rejection on write", () => {
     const codec = t.type({
       tags: t.array(t.number),
       metadata: SagaMetadataCodec,
-    }) as unknown as StateCodec<CustomerState>;
+    }) as unknown as StateCodec<OrderState>;
     const state = secretState({ tags });
     expect(JSON.stringify(state).length).toBeGreaterThan(400 * 1024);
 
@@ -143,7 +101,7 @@ describe("a stateCodec rejection on write", () => {
     expect(error.message).toMatch(/\(and \d+ more\)$/);
     expectNoSecrets(error);
 
-    const report = (error as InvalidStateError).report;
+    const report = error.report;
     expect(report).toContain(`state.tags[${tags.length - 1}]: expected number, got string`);
     for (const secret of SECRETS) expect(report).not.toContain(secret);
     expect(Object.keys(error)).not.toContain("report");
@@ -157,7 +115,7 @@ describe("a stateCodec rejection on write", () => {
     const codec = t.type({
       [key]: t.type({ inner: Wide }),
       metadata: SagaMetadataCodec,
-    }) as unknown as StateCodec<CustomerState>;
+    }) as unknown as StateCodec<OrderState>;
     const state = secretState({ [key]: { inner: EMAIL } });
 
     const error = thrown(() => encodeState(state, { sagaName: NAME, sagaId: SAGA_ID }, codec));
@@ -166,7 +124,7 @@ describe("a stateCodec rejection on write", () => {
     expect(error.message).toMatch(
       /state\.kkk+…k+\.inner: expected \{ field0: string, [^;]*…, got string/,
     );
-    expect((error as InvalidStateError).report).toContain(`state.${key}.inner`);
+    expect(error.report).toContain(`state.${key}.inner`);
     expectNoSecrets(error);
   });
 
@@ -182,8 +140,8 @@ describe("a stateCodec rejection on write", () => {
 
 describe("an item that does not decode on read", () => {
   it("fails the application's codec: path and type, never the value", async () => {
-    const { send } = fakeSend({ Item: storedItem(secretState()) });
-    const error = await rejection(makeStore(send).getById(NAME, SAGA_ID));
+    const { send } = answeringSend({ Item: storedItem(secretState()) });
+    const error = await rejection(customerStore(send).getById(NAME, SAGA_ID));
 
     expect(error).toBeInstanceOf(InvalidItemError);
     expect(error.message).toContain("fails the application's codec");
@@ -194,8 +152,8 @@ describe("an item that does not decode on read", () => {
   it("fails the application's codec in a 400 KB state: a short message", async () => {
     const item = storedItem(secretState({ customer: { email: EMAIL, card: filler(400 * 1024) } }));
     expect(String(item.state).length).toBeGreaterThan(400 * 1024);
-    const { send } = fakeSend({ Item: item });
-    const error = await rejection(makeStore(send).getById(NAME, SAGA_ID));
+    const { send } = answeringSend({ Item: item });
+    const error = await rejection(customerStore(send).getById(NAME, SAGA_ID));
 
     expect(error).toBeInstanceOf(InvalidItemError);
     expect(error.message.length).toBeLessThanOrEqual(MAX_MESSAGE);
@@ -205,8 +163,8 @@ describe("an item that does not decode on read", () => {
 
   it("holds a state that is not JSON: the parser's message (which quotes it) is left out", async () => {
     const item = { ...storedItem(secretState()), state: `[${EMAIL}]` };
-    const { send } = fakeSend({ Item: item });
-    const error = await rejection(makeStore(send).getById(NAME, SAGA_ID));
+    const { send } = answeringSend({ Item: item });
+    const error = await rejection(customerStore(send).getById(NAME, SAGA_ID));
 
     expect(error).toBeInstanceOf(InvalidItemError);
     expect(error.message).toContain("state is not JSON");
@@ -216,8 +174,8 @@ describe("an item that does not decode on read", () => {
   it("misses attributes in a 400 KB item: the item codec's report names attributes only", async () => {
     const item = storedItem(secretState({ notes: filler(400 * 1024) }));
     delete item.createdAt;
-    const { send } = fakeSend({ Item: { ...item, version: CARD } });
-    const error = await rejection(makeStore(send).getById(NAME, SAGA_ID));
+    const { send } = answeringSend({ Item: { ...item, version: CARD } });
+    const error = await rejection(customerStore(send).getById(NAME, SAGA_ID));
 
     expect(error).toBeInstanceOf(InvalidItemError);
     expect(error.message.length).toBeLessThanOrEqual(MAX_MESSAGE);
@@ -227,8 +185,10 @@ describe("an item that does not decode on read", () => {
   });
 
   it("keeps the full report off the enumerable fields (`report`, and `details.report`)", async () => {
-    const { send } = fakeSend({ Item: storedItem(secretState()) });
-    const error = (await rejection(makeStore(send).getById(NAME, SAGA_ID))) as InvalidItemError;
+    const { send } = answeringSend({ Item: storedItem(secretState()) });
+    const error = (await rejection(
+      customerStore(send).getById(NAME, SAGA_ID),
+    )) as unknown as InvalidItemError;
 
     expect(error.report).toContain("state.customer.card");
     expect(error.details?.report).toBe(error.report);
@@ -264,8 +224,8 @@ describe("DynamoDBRequestError", () => {
       $fault: "client",
       $metadata: { httpStatusCode: 400 },
     });
-    const { send } = fakeSend(refused);
-    const error = await rejection(makeStore(send).getById(NAME, SAGA_ID));
+    const { send } = answeringSend(refused);
+    const error = await rejection(customerStore(send).getById(NAME, SAGA_ID));
 
     expect(error).toBeInstanceOf(DynamoDBRequestError);
     expect(error.message.length).toBeLessThanOrEqual(MAX_MESSAGE);
@@ -285,13 +245,3 @@ describe("saga names and ids in messages", () => {
     expect(error.sagaId).toBe(sagaId);
   });
 });
-
-/** What `fn` throws, as an Error (fails the test when it does not throw). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a throw");
-}

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { InvalidKeyError } from "../../src";
 import { assertKeyParts, describeType, KEY_LIMITS, keyProblem } from "../../src/keys";
 import { DEFAULT_LAYOUT } from "../../src/layout";
+import { thrown } from "../support/caught";
 
 // The default layout's key formats, under the names this file has always used.
 const { sagaKey, correlationKey, cleanupSortPrefix, sagaIdFromSortKey } = DEFAULT_LAYOUT;
@@ -21,16 +22,6 @@ const validSagaName = fc
 const validId = fc
   .string({ unit: "binary", minLength: 1, maxLength: 30 })
   .filter((s) => keyProblem("sagaId", s) === undefined);
-
-/** Catches what `fn` throws, failing the test if it does not throw. */
-const thrown = (fn: () => unknown): unknown => {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-};
 
 describe("key builders: the seed's layout", () => {
   it("builds the saga item key PK=SAGA#<name>, SK=ID#<id>", () => {

@@ -10,31 +10,30 @@ import {
   type StateCodec,
 } from "../../src";
 import { decodeSagaItem, encodeState } from "../../src/internals";
-import { insertInput, type TableNames } from "../../src/commands";
+import { insertInput } from "../../src/commands";
+import { thrown } from "../support/caught";
+import {
+  CORRELATION_ID,
+  metadata as unitMetadata,
+  NAME,
+  SAGA_ID,
+  TABLE,
+} from "../support/unit-states";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const NAME = "OrderSaga";
-const SAGA_ID = "saga-1";
-const CORRELATION_ID = "order-42";
-const TABLE: TableNames = {
-  tableName: "sagas",
-  correlationIndexName: "GSI1",
-  cleanupIndexName: "GSI2",
-};
 const INIT = { sagaName: NAME, sagaId: SAGA_ID };
 
 type AnyState = SagaState & Record<string, unknown>;
 
-const metadata = (overrides: Partial<SagaStateMetadata> = {}): SagaStateMetadata => ({
-  sagaId: SAGA_ID,
-  version: 0,
-  createdAt: new Date("2024-05-01T10:00:00.123Z"),
-  updatedAt: new Date("2024-05-01T10:00:05.456Z"),
-  isCompleted: false,
-  ...overrides,
-});
+/** The unit saga's metadata, its dates with milliseconds (which a round trip must keep). */
+const metadata = (overrides: Partial<SagaStateMetadata> = {}): SagaStateMetadata =>
+  unitMetadata({
+    createdAt: new Date("2024-05-01T10:00:00.123Z"),
+    updatedAt: new Date("2024-05-01T10:00:05.456Z"),
+    ...overrides,
+  });
 
 /** A valid state: the given application fields plus metadata. */
 const makeState = (
@@ -52,16 +51,6 @@ const toItem = <S extends SagaState>(state: S, codec?: StateCodec<S>): Record<st
 /** encode → item → decode. */
 const roundTrip = <S extends SagaState>(state: S, codec?: StateCodec<S>): S =>
   decodeSagaItem(toItem(state, codec), INIT, codec).state;
-
-/** What `fn` throws (fails the test when it does not throw). */
-const thrown = (fn: () => unknown): unknown => {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-};
 
 /** Paths of every Date in a value. */
 const datePaths = (value: unknown, path: Array<string | number> = []): Array<typeof path> => {
@@ -322,7 +311,7 @@ describe("application stateCodec", () => {
     expect(error).toMatchObject({ name: "InvalidItemError", code: "item.invalid" });
     expect((error as Error).message).toContain("fails the application's codec");
     expect((error as Error).message).toContain("state.total: expected number, got string");
-    expect((error as InvalidItemError).report).toEqual(expect.stringContaining("state.total"));
+    expect(error.report).toEqual(expect.stringContaining("state.total"));
   });
 });
 

@@ -3,79 +3,18 @@
  * itself, as `InvalidStateError`, before any request.
  */
 import { marshall } from "@aws-sdk/util-dynamodb";
-import {
-  createDynamoDBSagaStore,
-  InvalidItemError,
-  InvalidStateError,
-  type SagaState,
-  type SagaStateMetadata,
-  type StoreCommand,
-} from "../../src";
+import { InvalidItemError, InvalidStateError } from "../../src";
 import { encodeState, decodeSagaItem } from "../../src/internals";
 import { DynamoDBNumber } from "../../src/codecs";
-import { insertInput, type TableNames } from "../../src/commands";
+import { insertInput } from "../../src/commands";
+import { rejection, thrown } from "../support/caught";
+import { answeringSend } from "../support/fake-send";
+import { CORRELATION_ID, makeState, makeStore, NAME, SAGA_ID, TABLE } from "../support/unit-states";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const NAME = "OrderSaga";
-const SAGA_ID = "saga-1";
-const CORRELATION_ID = "order-42";
 const INIT = { sagaName: NAME, sagaId: SAGA_ID };
-const TABLE: TableNames = {
-  tableName: "sagas",
-  correlationIndexName: "GSI1",
-  cleanupIndexName: "GSI2",
-};
-
-type AnyState = SagaState & Record<string, unknown>;
-
-const metadata = (overrides: Partial<SagaStateMetadata> = {}): SagaStateMetadata => ({
-  sagaId: SAGA_ID,
-  version: 0,
-  createdAt: new Date("2024-05-01T10:00:00.000Z"),
-  updatedAt: new Date("2024-05-01T10:00:05.000Z"),
-  isCompleted: false,
-  ...overrides,
-});
-
-const makeState = (
-  fields: Record<string | symbol, unknown> = {},
-  meta: Partial<SagaStateMetadata> = {},
-): AnyState => ({ ...fields, metadata: metadata(meta) }) as AnyState;
-
-/** A fake `send` that answers `{}` and records every command. */
-const recordingSend = () => {
-  const calls: StoreCommand[] = [];
-  const send = async (command: StoreCommand): Promise<unknown> => {
-    calls.push(command);
-    return {};
-  };
-  return { send, calls };
-};
-
-const makeStore = (send: (command: StoreCommand) => Promise<unknown>) =>
-  createDynamoDBSagaStore<AnyState>({ send, tableName: "sagas" });
-
-/** What `fn` throws (fails the test when it does not throw). */
-const thrown = (fn: () => unknown): Error => {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a throw");
-};
-
-/** What a promise rejects with (fails the test when it resolves). */
-const rejection = async (promise: Promise<unknown>): Promise<Error> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the promise to reject");
-};
 
 /** Would lib-dynamodb marshal this number (as the store's commands do)? */
 const libDynamoDBAccepts = (n: number): boolean => {
@@ -107,7 +46,7 @@ describe("timeoutMs that DynamoDB or lib-dynamodb cannot store", () => {
   });
 
   it.each(refused)("%s makes insert and update fail before any request", async (_l, timeoutMs) => {
-    const { send, calls } = recordingSend();
+    const { send, calls } = answeringSend({});
     const store = makeStore(send);
     const inserted = await rejection(
       store.insert(NAME, CORRELATION_ID, makeState({}, { timeoutMs })),
@@ -145,8 +84,12 @@ describe("timeoutMs that DynamoDB or lib-dynamodb cannot store", () => {
   });
 
   it("is refused on read as well (InvalidItemError), like the item's other numbers", () => {
-    const item = insertInput(TABLE, NAME, CORRELATION_ID, encodeState(makeState(), INIT, undefined))
-      .TransactItems![0]!.Put!.Item as Record<string, unknown>;
+    const item = insertInput(
+      TABLE,
+      NAME,
+      CORRELATION_ID,
+      encodeState(makeState({}), INIT, undefined),
+    ).TransactItems![0]!.Put!.Item as Record<string, unknown>;
     const error = thrown(() => decodeSagaItem({ ...item, timeoutMs: 1e-200 }, INIT, undefined));
     expect(error).toBeInstanceOf(InvalidItemError);
     expect(error.message).toContain("item.timeoutMs");
@@ -176,7 +119,7 @@ describe("named properties of arrays (JSON drops them)", () => {
   });
 
   it("make insert fail before any request", async () => {
-    const { send, calls } = recordingSend();
+    const { send, calls } = answeringSend({});
     const tags = Object.assign(["a"], { extra: true });
     const error = await rejection(
       makeStore(send).insert(NAME, CORRELATION_ID, makeState({ tags })),
@@ -222,7 +165,7 @@ describe("symbol keys (JSON drops them)", () => {
   });
 
   it("make update fail before any request", async () => {
-    const { send, calls } = recordingSend();
+    const { send, calls } = answeringSend({});
     const state = makeState({ customer: { [Symbol("s")]: 1 } }, { version: 1 });
     const error = await rejection(makeStore(send).update(NAME, state, 0));
     expect(error).toBeInstanceOf(InvalidStateError);

@@ -20,6 +20,7 @@ import {
 } from "../../src";
 import { tableMismatch } from "../../src/internals";
 import { tableReport } from "../../src/cli/describe";
+import { rejection } from "../support/caught";
 
 /** A client that records what it is sent and answers with `answer`. */
 const fakeClient = (answer: (command: object) => unknown = () => ({})) => {
@@ -36,15 +37,6 @@ const fakeClient = (answer: (command: object) => unknown = () => ({})) => {
 /** An AWS-style error: DynamoDB's name and message. */
 const awsError = (name: string, message: string): Error =>
   Object.assign(new Error(message), { name, $metadata: {} });
-
-const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-};
 
 describe("table options DynamoDB would refuse are a ConfigurationError before any request", () => {
   const invalid: Array<[string, Record<string, unknown>, string]> = [

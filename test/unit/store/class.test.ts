@@ -13,7 +13,8 @@ import {
   type StoreCommand,
 } from "../../../src";
 import { deleteInput } from "../../../src/commands";
-import { awsError, rejection } from "../../support/fake-send";
+import { rejection } from "../../support/caught";
+import { awsError } from "../../support/fake-send";
 import {
   CORRELATION_ID,
   CUTOFF,

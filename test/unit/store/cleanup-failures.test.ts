@@ -15,7 +15,8 @@ import {
   targets,
   victims,
 } from "../../support/fake-cleanup";
-import { awsError, fakeSend, noWaiting, rejection } from "../../support/fake-send";
+import { rejection } from "../../support/caught";
+import { awsError, fakeSend, noWaiting } from "../../support/fake-send";
 import { makeStore, NAME } from "../../support/unit-states";
 
 describe("deleteCompletedBefore", () => {

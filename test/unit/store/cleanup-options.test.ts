@@ -1,7 +1,8 @@
 /** `deleteCompletedBefore`'s cutoff, `concurrency` and `segments`, checked before any request. */
 import { ConfigurationError } from "../../../src";
 import { BEFORE, cleanupSend } from "../../support/fake-cleanup";
-import { rejection, scriptedSend } from "../../support/fake-send";
+import { rejection } from "../../support/caught";
+import { scriptedSend } from "../../support/fake-send";
 import { makeStore, NAME } from "../../support/unit-states";
 
 describe("deleteCompletedBefore", () => {

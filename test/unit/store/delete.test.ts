@@ -2,7 +2,8 @@
 import { GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { TransientError } from "../../../src";
 import { deleteInput } from "../../../src/commands";
-import { awsError, cancelled, rejection, scriptedSend } from "../../support/fake-send";
+import { rejection } from "../../support/caught";
+import { awsError, cancelled, scriptedSend } from "../../support/fake-send";
 import { CORRELATION_ID, makeStore, NAME, SAGA_ID, TABLE } from "../../support/unit-states";
 
 describe("delete", () => {

@@ -1,6 +1,7 @@
 /** `findAllByName`: every saga of a name, page after page, lazily. */
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { rejection, scriptedSend } from "../../support/fake-send";
+import { rejection } from "../../support/caught";
+import { scriptedSend } from "../../support/fake-send";
 import {
   makeState,
   makeStore,

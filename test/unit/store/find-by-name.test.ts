@@ -1,7 +1,8 @@
 /** `findByName`: one page of a name's sagas, with an opaque cursor to the next. */
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { ConfigurationError } from "../../../src";
-import { rejection, scriptedSend } from "../../support/fake-send";
+import { rejection } from "../../support/caught";
+import { scriptedSend } from "../../support/fake-send";
 import { makeState, makeStore, NAME, storedItem } from "../../support/unit-states";
 
 describe("findByName", () => {

@@ -1,7 +1,8 @@
 /** `getById`: one read of the saga item, strong unless the store reads eventually, decoded. */
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { InvalidItemError } from "../../../src";
-import { rejection, scriptedSend } from "../../support/fake-send";
+import { rejection } from "../../support/caught";
+import { scriptedSend } from "../../support/fake-send";
 import { makeState, makeStore, NAME, SAGA_ID, storedItem } from "../../support/unit-states";
 
 describe("getById", () => {

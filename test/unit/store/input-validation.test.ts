@@ -9,7 +9,8 @@ import { encodeState, keys } from "../../../src/internals";
 import { insertInput, writeIdSlots } from "../../../src/commands";
 import { DEFAULT_LAYOUT } from "../../../src/layout";
 import { itemSize } from "../../../src/size";
-import { awsError, rejection, scriptedSend } from "../../support/fake-send";
+import { rejection } from "../../support/caught";
+import { awsError, scriptedSend } from "../../support/fake-send";
 import {
   CORRELATION_ID,
   CUTOFF,

@@ -6,7 +6,8 @@ import { GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { ConcurrencyError, SagaAlreadyExistsError, TransientError } from "../../../src";
 import { encodeState } from "../../../src/internals";
 import { insertInput } from "../../../src/commands";
-import { cancelled, rejection, scriptedSend } from "../../support/fake-send";
+import { rejection } from "../../support/caught";
+import { cancelled, scriptedSend } from "../../support/fake-send";
 import {
   CORRELATION_ID,
   makeState,

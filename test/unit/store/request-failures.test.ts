@@ -1,6 +1,7 @@
 /** How failed requests become the store's errors: transient ones retryable, the others not. */
 import { DynamoDBRequestError, TransientError } from "../../../src";
-import { awsError, cancelled, rejection, scriptedSend } from "../../support/fake-send";
+import { rejection } from "../../support/caught";
+import { awsError, cancelled, scriptedSend } from "../../support/fake-send";
 import { CORRELATION_ID, makeState, makeStore, NAME, SAGA_ID } from "../../support/unit-states";
 
 describe("failures of requests", () => {

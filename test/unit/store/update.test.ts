@@ -11,7 +11,8 @@ import {
 } from "../../../src";
 import { encodeState } from "../../../src/internals";
 import { updateInput } from "../../../src/commands";
-import { awsError, fakeSend, rejection, scriptedSend } from "../../support/fake-send";
+import { rejection } from "../../support/caught";
+import { awsError, fakeSend, scriptedSend } from "../../support/fake-send";
 import { makeState, makeStore, NAME, SAGA_ID, TABLE } from "../../support/unit-states";
 
 describe("update", () => {
