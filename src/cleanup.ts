@@ -29,6 +29,7 @@ import { ConfigurationError, DynamoDBRequestError } from "./errors.js";
 import { attribute, isRetryableReason } from "./failures.js";
 import type { Perform } from "./request.js";
 import { limiter } from "./limiter.js";
+import { scanSegments, stopSignal } from "./parallel-scan.js";
 import { backoff, type Timing } from "./timing.js";
 
 /** Progress of a cleanup run, reported after every batch. */
@@ -155,11 +156,11 @@ export const deleteCompletedBefore = async (
   const limit = limiter(concurrency);
   let deleted = 0;
   let scanned = 0;
-  // Set on the first failure, so that the other segments stop instead of running on.
-  let stopped = false;
+  // Set when a segment fails: the others stop after their page, batches not begun are skipped.
+  const signal = stopSignal();
 
   const deleteBatch = async (victims: readonly CleanupVictim[]): Promise<void> => {
-    if (stopped) return;
+    if (signal.stopped) return;
     const sagas = await executeAll(
       ctx,
       sagaName,
@@ -180,47 +181,30 @@ export const deleteCompletedBefore = async (
     onProgress?.({ deleted, scanned });
   };
 
-  const scanSegment = async (index: number): Promise<void> => {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      if (stopped) return;
-      const page = await limit(() =>
-        ctx.perform(
-          { operation: "deleteCompletedBefore", sagaName },
-          new ScanCommand(
-            cleanupScanInput(ctx.table, sagaName, before, { index, total: segments }, startKey),
-          ),
-          (error) => E.left(isUnprojected(error) ? unprojectedIndex(ctx.table, sagaName) : error),
-        ),
-      );
-      const victims: CleanupVictim[] = [];
-      for (const item of page.Items ?? []) {
-        const sagaId = attribute(item, "sagaId");
-        const correlationId = attribute(item, "correlationId");
-        if (typeof sagaId === "string" && typeof correlationId === "string") {
-          victims.push({ sagaId, correlationId });
-        }
+  await scanSegments(segments, signal, async (segment, startKey) => {
+    const page = await limit(() =>
+      ctx.perform(
+        { operation: "deleteCompletedBefore", sagaName },
+        new ScanCommand(cleanupScanInput(ctx.table, sagaName, before, segment, startKey)),
+        (error) => E.left(isUnprojected(error) ? unprojectedIndex(ctx.table, sagaName) : error),
+      ),
+    );
+    const victims: CleanupVictim[] = [];
+    for (const item of page.Items ?? []) {
+      const sagaId = attribute(item, "sagaId");
+      const correlationId = attribute(item, "correlationId");
+      if (typeof sagaId === "string" && typeof correlationId === "string") {
+        victims.push({ sagaId, correlationId });
       }
-      scanned += victims.length;
-      const batches: Promise<void>[] = [];
-      for (let i = 0; i < victims.length; i += MAX_BATCH_STATEMENTS) {
-        const batch = victims.slice(i, i + MAX_BATCH_STATEMENTS);
-        batches.push(limit(() => deleteBatch(batch)));
-      }
-      await Promise.all(batches);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
-  };
-
-  const outcomes = await Promise.allSettled(
-    Array.from({ length: segments }, (_, i) =>
-      scanSegment(i).catch((error: unknown) => {
-        stopped = true;
-        throw error;
-      }),
-    ),
-  );
-  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
-  if (failure !== undefined) throw failure.reason;
+    }
+    scanned += victims.length;
+    const batches: Promise<void>[] = [];
+    for (let i = 0; i < victims.length; i += MAX_BATCH_STATEMENTS) {
+      const batch = victims.slice(i, i + MAX_BATCH_STATEMENTS);
+      batches.push(limit(() => deleteBatch(batch)));
+    }
+    await Promise.all(batches);
+    return page.LastEvaluatedKey;
+  });
   return deleted;
 };

@@ -37,6 +37,7 @@ import {
 } from "./legacy.js";
 import { meterSend } from "./metering.js";
 import { limiter } from "./limiter.js";
+import { scanSegments, settleAll, stopSignal } from "./parallel-scan.js";
 import { backoff, REAL_TIMING, type Timing } from "./timing.js";
 import { performer, type OutputOf, type Perform, type Send } from "./request.js";
 import { MAX_TTL_SECONDS } from "./options.js";
@@ -335,8 +336,8 @@ export const migrateTable = async (options: MigrateOptions): Promise<MigrateSumm
   const limit = limiter(concurrency);
   const skips: MigrateSkip[] = [];
   const totals = { scanned: 0, examined: 0, converted: 0, alreadyMigrated: 0 };
-  // Set on the first failure, so that the other segments stop instead of running on.
-  let stopped = false;
+  // Set on the first failure, so that the other segments and items stop instead of running on.
+  const signal = stopSignal();
 
   const record = (outcome: Outcome): void => {
     if (outcome.kind === "skipped") skips.push(outcome.skip);
@@ -349,46 +350,28 @@ export const migrateTable = async (options: MigrateOptions): Promise<MigrateSumm
     });
   };
 
-  const scanSegment = async (index: number): Promise<void> => {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      if (stopped) return;
-      const page = await persist(
-        ctx,
-        () => new ScanCommand(legacyScanInput(table, { index, total: segments }, startKey)),
-        {},
-      );
-      const items = page.Items ?? [];
-      totals.examined += page.ScannedCount ?? 0;
-      totals.scanned += items.length;
-      // Settled, not `Promise.all`: after a failure the run ends only once no request of
-      // its own is in flight, so that a caller that runs it again does not race with it.
-      const settled = await Promise.allSettled(
-        items.map((item) =>
+  await scanSegments(segments, signal, async (segment, startKey) => {
+    const page = await persist(
+      ctx,
+      () => new ScanCommand(legacyScanInput(table, segment, startKey)),
+      {},
+    );
+    const items = page.Items ?? [];
+    totals.examined += page.ScannedCount ?? 0;
+    totals.scanned += items.length;
+    // Settled, not `Promise.all`: after a failure the run ends only once no request of
+    // its own is in flight, so that a caller that runs it again does not race with it.
+    await settleAll(
+      items.map((item) =>
+        signal.stopOnFailure(
           limit(async () => {
-            if (!stopped) record(await migrateItem(ctx, item));
-          }).catch((error: unknown) => {
-            stopped = true;
-            throw error;
+            if (!signal.stopped) record(await migrateItem(ctx, item));
           }),
         ),
-      );
-      const failed = settled.find((o): o is PromiseRejectedResult => o.status === "rejected");
-      if (failed !== undefined) throw failed.reason;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
-  };
-
-  const outcomes = await Promise.allSettled(
-    Array.from({ length: segments }, (_, i) =>
-      scanSegment(i).catch((error: unknown) => {
-        stopped = true;
-        throw error;
-      }),
-    ),
-  );
-  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
-  if (failure !== undefined) throw failure.reason;
+      ),
+    );
+    return page.LastEvaluatedKey;
+  });
   const metered = meter.snapshot();
   return {
     dryRun: options.dryRun === true,
