@@ -269,6 +269,27 @@ afterAll(async () => {
 
 jest.setTimeout(CHILD_TIMEOUT_MS * 2);
 
+/** The ConcurrencyError of SHARED_BODY's `update` at version 3 of a saga at version 5. */
+const VERSION_MISMATCH = {
+  name: "ConcurrencyError",
+  isError: true,
+  sagaId: "s-1",
+  expectedVersion: 3,
+  actualVersion: 5,
+};
+/** The TransientError of SHARED_BODY's throttled `update`, the throttling error as its cause. */
+const THROTTLED = { name: "TransientError", isError: true, causeIsOriginal: true };
+/** An error of core's class of the app's own flavour (not of the other file, nor the package's). */
+const OF_CORE = {
+  isCore: true,
+  ctorIsCore: true,
+  isOtherFlavour: false,
+  ctorIsOtherFlavour: false,
+  ctorIsPackage: false,
+};
+/** An error of the package's own fallback class. */
+const OF_PACKAGE = { isPackage: true, ctorIsPackage: true };
+
 describe.each(["esm", "cjs"] as const)("%s app with @saga-bus/core installed", (kind) => {
   const otherKind = kind === "esm" ? "cjs" : "esm";
 
@@ -289,32 +310,12 @@ describe.each(["esm", "cjs"] as const)("%s app with @saga-bus/core installed", (
 
   it("throws core's own ConcurrencyError on a version mismatch", async () => {
     const { concurrency } = await reportFor("app-with-core", kind);
-    expect(concurrency).toMatchObject({
-      name: "ConcurrencyError",
-      isError: true,
-      isCore: true,
-      ctorIsCore: true,
-      isOtherFlavour: false,
-      ctorIsOtherFlavour: false,
-      ctorIsPackage: false,
-      sagaId: "s-1",
-      expectedVersion: 3,
-      actualVersion: 5,
-    });
+    expect(concurrency).toMatchObject({ ...VERSION_MISMATCH, ...OF_CORE });
   });
 
   it("throws core's own TransientError, with the original error as cause, on throttling", async () => {
     const { transient } = await reportFor("app-with-core", kind);
-    expect(transient).toMatchObject({
-      name: "TransientError",
-      isError: true,
-      isCore: true,
-      ctorIsCore: true,
-      isOtherFlavour: false,
-      ctorIsOtherFlavour: false,
-      ctorIsPackage: false,
-      causeIsOriginal: true,
-    });
+    expect(transient).toMatchObject({ ...THROTTLED, ...OF_CORE });
     expect(transient?.message).toContain("ThrottlingException");
   });
 });
@@ -330,26 +331,12 @@ describe.each(["esm", "cjs"] as const)("%s app without @saga-bus/core", (kind) =
 
   it("throws the package's ConcurrencyError on a version mismatch", async () => {
     const { concurrency } = await reportFor("app-without-core", kind);
-    expect(concurrency).toMatchObject({
-      name: "ConcurrencyError",
-      isError: true,
-      isPackage: true,
-      ctorIsPackage: true,
-      sagaId: "s-1",
-      expectedVersion: 3,
-      actualVersion: 5,
-    });
+    expect(concurrency).toMatchObject({ ...VERSION_MISMATCH, ...OF_PACKAGE });
   });
 
   it("throws the package's TransientError, with the original error as cause, on throttling", async () => {
     const { transient } = await reportFor("app-without-core", kind);
-    expect(transient).toMatchObject({
-      name: "TransientError",
-      isError: true,
-      isPackage: true,
-      ctorIsPackage: true,
-      causeIsOriginal: true,
-    });
+    expect(transient).toMatchObject({ ...THROTTLED, ...OF_PACKAGE });
     expect(transient?.message).toContain("ThrottlingException");
   });
 });
