@@ -6,10 +6,10 @@
  * (test/fixtures/core-standin) whose two files define distinct classes.
  */
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { requireBuiltPackage, ROOT, scratchDir } from "../support/built-package";
 
-const ROOT = resolve(__dirname, "../..");
 const FIXTURE = join(ROOT, "test/fixtures/core-standin");
 const CHILD_TIMEOUT_MS = 30_000;
 
@@ -230,16 +230,9 @@ const reportFor = async (app: AppName, kind: Kind): Promise<AppReport> => {
 };
 
 beforeAll(() => {
-  if (
-    !existsSync(join(ROOT, "dist/esm/index.js")) ||
-    !existsSync(join(ROOT, "dist/cjs/index.js"))
-  ) {
-    throw new Error("dist/ of @saga-bus/store-dynamodb is missing: run npm run build first");
-  }
-  // Inside the project, so the store's own dependencies resolve from its node_modules, while
+  requireBuiltPackage();
   // @saga-bus/core resolves only to the stand-in copied into an app (or to nothing).
-  mkdirSync(join(ROOT, "test/.tmp"), { recursive: true });
-  tmpRoot = mkdtempSync(join(ROOT, "test/.tmp/core-detection-"));
+  tmpRoot = scratchDir("core-detection-");
   for (const app of ["app-with-core", "app-without-core"] as const) {
     const appDir = join(tmpRoot, app);
     // Copies, not symlinks: Node resolves a symlink to its real path, which would bypass

@@ -5,9 +5,10 @@
  * store warns once where core is probably present but hidden.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createDynamoDBSagaStore, DynamoDBSagaStore, type StoreCommand } from "../../src";
+import { requireBuiltPackage, ROOT, scratchDir } from "../support/built-package";
 
 class AppConcurrencyError extends Error {
   constructor(
@@ -110,8 +111,6 @@ describe("in process", () => {
 // The built package, in child processes: an ESM app and a CommonJS app, each with its own
 // classes, none of them core, and no @saga-bus/core anywhere.
 
-const ROOT = resolve(__dirname, "../..");
-
 const appSource = (kind: "esm" | "cjs", lambda: boolean) => {
   const load =
     kind === "esm"
@@ -165,14 +164,8 @@ const run = (kind: "esm" | "cjs", lambda: boolean, dir: string) =>
 describe.each(["esm", "cjs"] as const)("built package, %s app", (kind) => {
   let dir: string;
   beforeAll(() => {
-    if (
-      !existsSync(join(ROOT, "dist/esm/index.js")) ||
-      !existsSync(join(ROOT, "dist/cjs/index.js"))
-    ) {
-      throw new Error("dist/ is missing: run npm run build first");
-    }
-    mkdirSync(join(ROOT, "test/.tmp"), { recursive: true });
-    dir = mkdtempSync(join(ROOT, "test/.tmp/retryable-"));
+    requireBuiltPackage();
+    dir = scratchDir("retryable-");
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
