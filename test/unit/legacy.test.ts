@@ -281,6 +281,17 @@ describe("prepareMigration", () => {
 
 describe("the transactions of one migration", () => {
   const prepared = right(prepareMigration(TABLE, legacyItem(), { ttlSeconds: 86400 }));
+  /** The last action of convert and of finish: the 0.2.2 item goes, if still at the version read. */
+  const DELETE_LEGACY_ITEM = {
+    Delete: {
+      TableName: "sagas",
+      Key: { PK: "OrderSaga", SK: "saga-1" },
+      ConditionExpression: "#version = :legacyVersion",
+      ExpressionAttributeNames: { "#version": "version" },
+      ExpressionAttributeValues: { ":legacyVersion": 3 },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+    },
+  };
 
   it("converts: today's saga item and correlation item if absent, the 0.2.2 item deleted at its version", () => {
     expect(
@@ -327,16 +338,7 @@ describe("the transactions of one migration", () => {
             ReturnValuesOnConditionCheckFailure: "ALL_OLD",
           },
         },
-        {
-          Delete: {
-            TableName: "sagas",
-            Key: { PK: "OrderSaga", SK: "saga-1" },
-            ConditionExpression: "#version = :legacyVersion",
-            ExpressionAttributeNames: { "#version": "version" },
-            ExpressionAttributeValues: { ":legacyVersion": 3 },
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-          },
-        },
+        DELETE_LEGACY_ITEM,
       ],
     });
   });
@@ -367,16 +369,7 @@ describe("the transactions of one migration", () => {
             ReturnValuesOnConditionCheckFailure: "ALL_OLD",
           },
         },
-        {
-          Delete: {
-            TableName: "sagas",
-            Key: { PK: "OrderSaga", SK: "saga-1" },
-            ConditionExpression: "#version = :legacyVersion",
-            ExpressionAttributeNames: { "#version": "version" },
-            ExpressionAttributeValues: { ":legacyVersion": 3 },
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-          },
-        },
+        DELETE_LEGACY_ITEM,
       ],
     });
   });
