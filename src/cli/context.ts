@@ -1,6 +1,7 @@
 /** The clients and the store a command works with, built from the global options. */
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Command } from "commander";
 import { DEFAULT_INDEX_NAMES, type TableNames } from "../commands.js";
 import type { SagaState } from "../contract.js";
 import { ConcurrencyError, TransientError } from "../core-link.js";
@@ -139,3 +140,17 @@ export const withConnection = async <T>(
     restoreProfile();
   }
 };
+
+/**
+ * The action of a command that talks to DynamoDB: runs `use` with the command's options (its
+ * flags and the global options) and a connection for `operation` (see `withConnection`).
+ */
+export const connectedAction =
+  <TFlags>(
+    operation: string,
+    use: (options: GlobalOptions & TFlags, connection: Connection) => Promise<void>,
+  ) =>
+  async (_flags: unknown, command: Command): Promise<void> => {
+    const options = command.optsWithGlobals<GlobalOptions & TFlags>();
+    await withConnection(options, (connection) => use(options, connection), operation);
+  };

@@ -56,6 +56,28 @@ export const jsonOption = (
   description = "print the result as one JSON document on stdout",
 ): Option => new Option("--json", description);
 
+/** `--concurrency` and `--segments` of the bulk commands (cleanup, migrate), as parsed. */
+export interface BulkFlags {
+  readonly concurrency?: number;
+  readonly segments?: number;
+}
+
+/** `--concurrency <n>` of a bulk command; `description` says what it bounds. */
+export const concurrencyOption = (description: string): Option =>
+  new Option("--concurrency <n>", `${description} (default 16)`).argParser(positiveInteger(1000));
+
+/** `--segments <n>` of a bulk command. */
+export const segmentsOption = (): Option =>
+  new Option("--segments <n>", "parallel scan segments (default 4)").argParser(
+    positiveInteger(1000),
+  );
+
+/** The bulk flags given on the command line; the run's defaults apply to the others. */
+export const bulkOptions = ({ concurrency, segments }: BulkFlags): BulkFlags => ({
+  ...(concurrency === undefined ? {} : { concurrency }),
+  ...(segments === undefined ? {} : { segments }),
+});
+
 /** The options every command takes, as commander parsed them. */
 export interface GlobalOptions {
   /** Table name. */

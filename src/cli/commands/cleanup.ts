@@ -1,20 +1,27 @@
 /** `cleanup`: deletes the completed sagas of a name that completed longer ago than a duration. */
 import { ScanCommand, type ScanCommandOutput } from "@aws-sdk/lib-dynamodb";
 import { type Command, Option } from "commander";
+import type { CleanupProgress } from "../../cleanup.js";
 import { cleanupScanInput, type TableNames } from "../../commands.js";
 import { assertKeyParts } from "../../keys.js";
 import type { Send } from "../../request.js";
 import { withConnection } from "../context.js";
 import { jsonText, type CliIO } from "../io.js";
-import { jsonOption, parseDuration, positiveInteger, type GlobalOptions } from "../options.js";
+import {
+  bulkOptions,
+  concurrencyOption,
+  jsonOption,
+  parseDuration,
+  segmentsOption,
+  type BulkFlags,
+  type GlobalOptions,
+} from "../options.js";
 import { progressReporter } from "../progress.js";
 
-interface CleanupFlags {
+interface CleanupFlags extends BulkFlags {
   readonly saga: string;
   /** Milliseconds. */
   readonly olderThan: number;
-  readonly concurrency?: number;
-  readonly segments?: number;
   readonly dryRun?: boolean;
   readonly json?: boolean;
 }
@@ -71,16 +78,8 @@ export const addCleanupCommand = (program: Command, io: CliIO): void => {
         .argParser(parseDuration)
         .makeOptionMandatory(),
     )
-    .addOption(
-      new Option("--concurrency <n>", "requests in flight at once (default 16)").argParser(
-        positiveInteger(1000),
-      ),
-    )
-    .addOption(
-      new Option("--segments <n>", "parallel scan segments (default 4)").argParser(
-        positiveInteger(1000),
-      ),
-    )
+    .addOption(concurrencyOption("requests in flight at once"))
+    .addOption(segmentsOption())
     .option("--dry-run", "count the sagas that would be deleted; delete nothing")
     .addOption(jsonOption())
     .action(async (_flags: unknown, command: Command) => {
@@ -100,12 +99,16 @@ export const addCleanupCommand = (program: Command, io: CliIO): void => {
             );
             return;
           }
-          const progress = progressReporter(io.progressStream, `cleanup ${options.saga}`);
+          const progress = progressReporter(
+            io.progressStream,
+            `cleanup ${options.saga}`,
+            "deleted of candidates found",
+            ({ deleted, scanned }: CleanupProgress) => ({ done: deleted, found: scanned }),
+          );
           let deleted: number;
           try {
             deleted = await store.deleteCompletedBefore(options.saga, before, {
-              ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-              ...(options.segments === undefined ? {} : { segments: options.segments }),
+              ...bulkOptions(options),
               onProgress: (report) => progress.update(report),
             });
           } finally {

@@ -1,17 +1,21 @@
 /** `migrate`: converts the sagas a 0.2.2 store wrote into today's layout, in place. */
-import { Presets, SingleBar } from "cli-progress";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { performance } from "node:perf_hooks";
 import { migrateTable, type MigrateProgress, type MigrateSummary } from "../../migrate.js";
-import { withConnection } from "../context.js";
+import { connectedAction } from "../context.js";
 import { jsonText, type CliIO } from "../io.js";
-import { jsonOption, positiveInteger, type GlobalOptions } from "../options.js";
+import {
+  bulkOptions,
+  concurrencyOption,
+  jsonOption,
+  segmentsOption,
+  type BulkFlags,
+} from "../options.js";
+import { progressReporter } from "../progress.js";
 
-interface MigrateFlags {
+interface MigrateFlags extends BulkFlags {
   readonly dryRun?: boolean;
   readonly keepDateStrings?: boolean;
-  readonly concurrency?: number;
-  readonly segments?: number;
   readonly json?: boolean;
 }
 
@@ -57,45 +61,6 @@ export const formatMigrateSummary = (
   );
 };
 
-/** Receives the migration's progress: a bar on a terminal, nothing otherwise. */
-interface MigrateBar {
-  update(progress: MigrateProgress): void;
-  stop(): void;
-}
-
-/** Sagas done (converted, found migrated, skipped) out of 0.2.2 items found so far. */
-const migrateBar = (stream: NodeJS.WriteStream | undefined, label: string): MigrateBar => {
-  if (stream === undefined || stream.isTTY !== true) {
-    return { update: () => undefined, stop: () => undefined };
-  }
-  const bar = new SingleBar(
-    {
-      stream,
-      format: `${label} [{bar}] {value}/{total} done of 0.2.2 items found | {duration_formatted}`,
-      hideCursor: true,
-      clearOnComplete: true,
-      fps: 10,
-    },
-    Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update: ({ scanned, converted, alreadyMigrated, skipped }) => {
-      const done = converted + alreadyMigrated + skipped;
-      if (!started) {
-        bar.start(Math.max(scanned, 1), done);
-        started = true;
-        return;
-      }
-      bar.setTotal(Math.max(scanned, 1));
-      bar.update(done);
-    },
-    stop: () => {
-      if (started) bar.stop();
-    },
-  };
-};
-
 /** Adds the `migrate` command to `program`. */
 export const addMigrateCommand = (program: Command, io: CliIO): void => {
   program
@@ -108,50 +73,45 @@ export const addMigrateCommand = (program: Command, io: CliIO): void => {
       "--keep-date-strings",
       "keep ISO date strings in the application's fields as strings (default: they become Dates)",
     )
-    .addOption(
-      new Option("--concurrency <n>", "sagas migrated at once (default 16)").argParser(
-        positiveInteger(1000),
-      ),
-    )
-    .addOption(
-      new Option("--segments <n>", "parallel scan segments (default 4)").argParser(
-        positiveInteger(1000),
-      ),
-    )
+    .addOption(concurrencyOption("sagas migrated at once"))
+    .addOption(segmentsOption())
     .addOption(jsonOption())
-    .action(async (_flags: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & MigrateFlags>();
-      await withConnection(
-        options,
-        async ({ send, names }) => {
-          const bar = migrateBar(io.progressStream, `migrate ${options.table}`);
-          const started = performance.now();
-          let summary: MigrateSummary;
-          try {
-            summary = await migrateTable({
-              send,
-              ...names,
-              dryRun: options.dryRun === true,
-              reviveDates: options.keepDateStrings !== true,
-              ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-              ...(options.segments === undefined ? {} : { segments: options.segments }),
-              onProgress: (progress) => bar.update(progress),
-            });
-          } finally {
-            bar.stop();
-          }
-          const seconds = (performance.now() - started) / 1000;
-          io.stdout(
-            options.json === true
-              ? jsonText({
-                  tableName: options.table,
-                  ...summary,
-                  seconds: Math.round(seconds * 10) / 10,
-                } satisfies MigrateReport)
-              : formatMigrateSummary(summary, options.table, seconds),
-          );
-        },
-        "migrate",
-      );
-    });
+    .action(
+      connectedAction<MigrateFlags>("migrate", async (options, { send, names }) => {
+        // Sagas done (converted, found migrated, skipped) out of 0.2.2 items found so far.
+        const bar = progressReporter(
+          io.progressStream,
+          `migrate ${options.table}`,
+          "done of 0.2.2 items found",
+          (progress: MigrateProgress) => ({
+            done: progress.converted + progress.alreadyMigrated + progress.skipped,
+            found: progress.scanned,
+          }),
+        );
+        const started = performance.now();
+        let summary: MigrateSummary;
+        try {
+          summary = await migrateTable({
+            send,
+            ...names,
+            dryRun: options.dryRun === true,
+            reviveDates: options.keepDateStrings !== true,
+            ...bulkOptions(options),
+            onProgress: (progress) => bar.update(progress),
+          });
+        } finally {
+          bar.stop();
+        }
+        const seconds = (performance.now() - started) / 1000;
+        io.stdout(
+          options.json === true
+            ? jsonText({
+                tableName: options.table,
+                ...summary,
+                seconds: Math.round(seconds * 10) / 10,
+              } satisfies MigrateReport)
+            : formatMigrateSummary(summary, options.table, seconds),
+        );
+      }),
+    );
 };

@@ -14,7 +14,7 @@ import {
   type TableSchemaOptions,
 } from "../../table.js";
 import { isTableNotFound } from "../../failures.js";
-import { withConnection } from "../context.js";
+import { connectedAction, withConnection } from "../context.js";
 import { describeTable, reportText } from "../describe.js";
 import { CliError, ExitCode, UsageError } from "../errors.js";
 import { jsonText, type CliIO } from "../io.js";
@@ -116,31 +116,26 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
     .addOption(shardsOption())
     .addOption(maxWaitOption())
     .addOption(jsonOption())
-    .action(async (_flags: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & CreateFlags & JsonFlag>();
-      await withConnection(
-        options,
-        async ({ client }) => {
-          const schema = await createTable(client, createOptions(options, options));
-          // The same changes `table ensure` reports, so that scripts read both alike.
-          const changes: TableChange[] = [
-            { kind: "createdTable", tableName: schema.TableName },
-            ...(options.ttl === true
-              ? [{ kind: "enabledTtl", attributeName: TTL_ATTRIBUTE } as const]
-              : []),
-          ];
-          if (options.json === true) {
-            io.stdout(
-              jsonText({ tableName: schema.TableName, billingMode: schema.BillingMode, changes }),
-            );
-            return;
-          }
-          io.stdout(`created table ${schema.TableName} (${schema.BillingMode})\n`);
-          if (options.ttl === true) io.stdout(`enabled TTL on ${TTL_ATTRIBUTE}\n`);
-        },
-        "table create",
-      );
-    });
+    .action(
+      connectedAction<CreateFlags & JsonFlag>("table create", async (options, { client }) => {
+        const schema = await createTable(client, createOptions(options, options));
+        // The same changes `table ensure` reports, so that scripts read both alike.
+        const changes: TableChange[] = [
+          { kind: "createdTable", tableName: schema.TableName },
+          ...(options.ttl === true
+            ? [{ kind: "enabledTtl", attributeName: TTL_ATTRIBUTE } as const]
+            : []),
+        ];
+        if (options.json === true) {
+          io.stdout(
+            jsonText({ tableName: schema.TableName, billingMode: schema.BillingMode, changes }),
+          );
+          return;
+        }
+        io.stdout(`created table ${schema.TableName} (${schema.BillingMode})\n`);
+        if (options.ttl === true) io.stdout(`enabled TTL on ${TTL_ATTRIBUTE}\n`);
+      }),
+    );
 
   table
     .command("ensure")
@@ -154,22 +149,17 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
     .addOption(shardsOption())
     .addOption(maxWaitOption())
     .addOption(jsonOption())
-    .action(async (_flags: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & CreateFlags & JsonFlag>();
-      await withConnection(
-        options,
-        async ({ client }) => {
-          const changes = await ensureTable(client, createOptions(options, options));
-          if (options.json === true) {
-            io.stdout(jsonText({ tableName: options.table, changes }));
-            return;
-          }
-          for (const change of changes) io.stdout(`${changeText(change)}\n`);
-          if (changes.length === 0) io.stdout(`table ${options.table} is complete\n`);
-        },
-        "table ensure",
-      );
-    });
+    .action(
+      connectedAction<CreateFlags & JsonFlag>("table ensure", async (options, { client }) => {
+        const changes = await ensureTable(client, createOptions(options, options));
+        if (options.json === true) {
+          io.stdout(jsonText({ tableName: options.table, changes }));
+          return;
+        }
+        for (const change of changes) io.stdout(`${changeText(change)}\n`);
+        if (changes.length === 0) io.stdout(`table ${options.table} is complete\n`);
+      }),
+    );
 
   table
     .command("describe")
@@ -177,28 +167,23 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
       `print status, keys, indexes, item count and TTL of the table; exit code ${ExitCode.notReady} when the store cannot use it`,
     )
     .addOption(jsonOption())
-    .action(async (_flags: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & JsonFlag>();
-      await withConnection(
-        options,
-        async ({ client, region }) => {
-          const report = await describeTable(
-            client,
-            getTableSchema(options.table, schemaOptions(options, {})),
-            region,
+    .action(
+      connectedAction<JsonFlag>("table describe", async (options, { client, region }) => {
+        const report = await describeTable(
+          client,
+          getTableSchema(options.table, schemaOptions(options, {})),
+          region,
+        );
+        io.stdout(options.json === true ? jsonText(report) : reportText(report));
+        // A deployment check (`table describe && deploy`) must not pass on an unusable table.
+        if (!report.store.ready) {
+          throw new CliError(
+            `table ${report.tableName} is not ready for the store: ${report.store.problems.join("; ")}`,
+            ExitCode.notReady,
           );
-          io.stdout(options.json === true ? jsonText(report) : reportText(report));
-          // A deployment check (`table describe && deploy`) must not pass on an unusable table.
-          if (!report.store.ready) {
-            throw new CliError(
-              `table ${report.tableName} is not ready for the store: ${report.store.problems.join("; ")}`,
-              ExitCode.notReady,
-            );
-          }
-        },
-        "table describe",
-      );
-    });
+        }
+      }),
+    );
 
   table
     .command("delete")
