@@ -2,17 +2,8 @@
  * Requests and capacity units of each store operation on DynamoDB Local, in each
  * consistency mode, read from `ReturnConsumedCapacity` through `meterSend`.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import {
-  createDynamoDBSagaStore,
-  createTable,
-  deleteTable,
-  meterSend,
-  sendVia,
-  type Consistency,
-} from "../src";
-import { LOCAL_CLIENT_CONFIG } from "../scripts/dynamodb-local";
+import { createDynamoDBSagaStore, type Consistency } from "../src";
+import { onFreshTable } from "./local";
 import { nextVersion, orderState } from "../test/support/states";
 
 /** One operation's cost. */
@@ -24,14 +15,12 @@ export interface CapacityRow {
   readonly wcu: number;
 }
 
+const tableName = "capacity-bench";
+
 /** Measures every operation once per mode on a fresh table at `endpoint`. */
-export const runCapacityBenchmark = async (endpoint: string): Promise<CapacityRow[]> => {
-  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
-  const tableName = "capacity-bench";
-  const rows: CapacityRow[] = [];
-  try {
-    await createTable(client, { tableName });
-    const metered = meterSend(sendVia(DynamoDBDocumentClient.from(client)));
+export const runCapacityBenchmark = (endpoint: string): Promise<CapacityRow[]> =>
+  onFreshTable(endpoint, tableName, async (metered) => {
+    const rows: CapacityRow[] = [];
     for (const consistency of ["strong", "eventual"] as const) {
       const store = createDynamoDBSagaStore({ send: metered.send, tableName, consistency });
       const state = orderState(`capacity-${consistency}`);
@@ -62,9 +51,5 @@ export const runCapacityBenchmark = async (endpoint: string): Promise<CapacityRo
         });
       }
     }
-    await deleteTable(client, tableName);
-  } finally {
-    client.destroy();
-  }
-  return rows;
-};
+    return rows;
+  });

@@ -2,11 +2,11 @@
  * Cleanup throughput on DynamoDB Local: 10,000 completed sagas (with their correlation
  * items), deleted by `deleteCompletedBefore`; sagas per second and requests.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createDynamoDBSagaStore, createTable, meterSend, sendVia } from "../src";
 import { commands, encodeState } from "../src/internals";
-import { LOCAL_CLIENT_CONFIG, startDynamoDBLocal } from "../scripts/dynamodb-local";
+import { startDynamoDBLocal } from "../scripts/dynamodb-local";
+import { withLocalClient } from "./local";
 import { orderState, startMetadata } from "../test/support/states";
 
 /** Result of one cleanup run. */
@@ -61,13 +61,9 @@ const seed = async (
 };
 
 /** Seeds and cleans up `count` sagas on an endpoint; returns the figures. */
-export const runCleanupBenchmark = async (
-  endpoint: string,
-  count = 10_000,
-): Promise<CleanupFigures> => {
-  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
-  const docClient = DynamoDBDocumentClient.from(client);
-  try {
+export const runCleanupBenchmark = (endpoint: string, count = 10_000): Promise<CleanupFigures> =>
+  withLocalClient(endpoint, async (client) => {
+    const docClient = DynamoDBDocumentClient.from(client);
     await createTable(client, { tableName: TABLE.tableName });
     await seed(docClient, "Bench", count, new Date(Date.UTC(2025, 0, 1)));
     const metered = meterSend(sendVia(docClient));
@@ -88,10 +84,7 @@ export const runCleanupBenchmark = async (
         Object.entries(meter.byCommand).map(([k, v]) => [k, { requests: v.requests }]),
       ),
     };
-  } finally {
-    client.destroy();
-  }
-};
+  });
 
 if (require.main === module) {
   void (async () => {

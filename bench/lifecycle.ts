@@ -4,35 +4,40 @@
  * DynamoDB Local with `ReturnConsumedCapacity: TOTAL` (table and indexes), at several state
  * sizes.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   createDynamoDBSagaStore,
-  createTable,
-  deleteTable,
-  meterSend,
-  sendVia,
   type Consistency,
+  type MeteredSend,
   type SagaState,
 } from "../src";
-import { LOCAL_CLIENT_CONFIG } from "../scripts/dynamodb-local";
 import { insertInput } from "../src/commands";
 import { encodeState } from "../src/marshal";
 import { itemSize } from "../src/size";
-import { loadSeed022 } from "../test/support/seed-022";
+import { meteredSend, onFreshTable, withLocalClient } from "./local";
+import { loadSeed022, type Seed022Store } from "../test/support/seed-022";
 import { nextVersion, orderState } from "../test/support/states";
 
 /** The capacity of each step of one lifecycle. */
-export interface LifecycleRow {
-  readonly stateKiB: number;
-  readonly consistency: Consistency;
+interface LifecycleCost {
   readonly insertWcu: number;
   readonly lookupRcu: number;
   readonly updateWcu: number;
   readonly completingWcu: number;
   readonly totalWcu: number;
   readonly totalRcu: number;
+}
+
+/** The lifecycle's capacity with this store, in one consistency mode. */
+export interface LifecycleRow extends LifecycleCost {
+  readonly stateKiB: number;
+  readonly consistency: Consistency;
   readonly requests: number;
+}
+
+/** The lifecycle's capacity with the published 0.2.2, measured the same way. */
+export interface SeedLifecycleRow extends LifecycleCost {
+  readonly stateKiB: number;
 }
 
 /**
@@ -56,74 +61,75 @@ const TABLE_NAMES = {
   cleanupIndexName: "GSI2",
 };
 
+/** The calls of one lifecycle, which this store and 0.2.2's take alike. */
+type LifecycleStore = Pick<Seed022Store, "insert" | "getByCorrelationId" | "update">;
+
+/**
+ * Runs one lifecycle of a `kib` KiB state with `store`: insert, then three times a lookup and
+ * an update, the last one completing the saga. Each step is measured alone through `metered`.
+ */
+const measureLifecycle = async (
+  store: LifecycleStore,
+  metered: MeteredSend,
+  id: string,
+  kib: number,
+): Promise<{ readonly cost: LifecycleCost; readonly requests: number }> => {
+  const step = async (run: () => Promise<unknown>) => {
+    metered.reset();
+    await run();
+    return metered.snapshot();
+  };
+  let state: SagaState = sized(kib, id);
+  const insert = await step(() => store.insert("Lifecycle", id, state));
+  const lookups: number[] = [];
+  const updates: number[] = [];
+  let requests = insert.requests;
+  for (let i = 0; i < 3; i++) {
+    const lookup = await step(() => store.getByCorrelationId("Lifecycle", id));
+    lookups.push(lookup.readCapacityUnits);
+    const next = nextVersion(state, {}, { isCompleted: i === 2 });
+    const version = state.metadata.version;
+    const update = await step(() => store.update("Lifecycle", next, version));
+    updates.push(update.writeCapacityUnits);
+    requests += lookup.requests + update.requests;
+    state = next;
+  }
+  const cost = {
+    insertWcu: insert.writeCapacityUnits,
+    lookupRcu: lookups[0]!,
+    updateWcu: updates[0]!,
+    completingWcu: updates[2]!,
+    totalWcu: insert.writeCapacityUnits + updates.reduce((a, b) => a + b, 0),
+    totalRcu: lookups.reduce((a, b) => a + b, 0),
+  };
+  return { cost, requests };
+};
+
 /** Runs one lifecycle per size and mode on a fresh table at `endpoint`. */
-export const runLifecycleBenchmark = async (
+export const runLifecycleBenchmark = (
   endpoint: string,
   sizes: readonly number[] = [1, 4, 16],
-): Promise<LifecycleRow[]> => {
-  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
-  const { tableName } = TABLE_NAMES;
-  const rows: LifecycleRow[] = [];
-  try {
-    await createTable(client, { tableName });
-    const metered = meterSend(sendVia(DynamoDBDocumentClient.from(client)));
+): Promise<LifecycleRow[]> =>
+  onFreshTable(endpoint, TABLE_NAMES.tableName, async (metered) => {
+    const rows: LifecycleRow[] = [];
     for (const consistency of ["strong", "eventual"] as const) {
       const store = createDynamoDBSagaStore<SagaState>({
         send: metered.send,
-        tableName,
+        tableName: TABLE_NAMES.tableName,
         consistency,
       });
       for (const kib of sizes) {
-        const id = `lifecycle-${consistency}-${kib}`;
-        let state: SagaState = sized(kib, id);
-        const step = async (run: () => Promise<unknown>) => {
-          metered.reset();
-          await run();
-          return metered.snapshot();
-        };
-        const insert = await step(() => store.insert("Lifecycle", id, state));
-        const lookups: number[] = [];
-        const updates: number[] = [];
-        let requests = insert.requests;
-        for (let i = 0; i < 3; i++) {
-          const lookup = await step(() => store.getByCorrelationId("Lifecycle", id));
-          lookups.push(lookup.readCapacityUnits);
-          const next = nextVersion(state, {}, { isCompleted: i === 2 });
-          const update = await step(() => store.update("Lifecycle", next, state.metadata.version));
-          updates.push(update.writeCapacityUnits);
-          requests += lookup.requests + update.requests;
-          state = next;
-        }
-        rows.push({
-          stateKiB: kib,
-          consistency,
-          insertWcu: insert.writeCapacityUnits,
-          lookupRcu: lookups[0]!,
-          updateWcu: updates[0]!,
-          completingWcu: updates[2]!,
-          totalWcu: insert.writeCapacityUnits + updates.reduce((a, b) => a + b, 0),
-          totalRcu: lookups.reduce((a, b) => a + b, 0),
-          requests,
-        });
+        const { cost, requests } = await measureLifecycle(
+          store,
+          metered,
+          `lifecycle-${consistency}-${kib}`,
+          kib,
+        );
+        rows.push({ stateKiB: kib, consistency, ...cost, requests });
       }
     }
-    await deleteTable(client, tableName);
-  } finally {
-    client.destroy();
-  }
-  return rows;
-};
-
-/** The lifecycle's capacity with the published 0.2.2, measured the same way. */
-export interface SeedLifecycleRow {
-  readonly stateKiB: number;
-  readonly insertWcu: number;
-  readonly lookupRcu: number;
-  readonly updateWcu: number;
-  readonly completingWcu: number;
-  readonly totalWcu: number;
-  readonly totalRcu: number;
-}
+    return rows;
+  });
 
 /**
  * The same lifecycle with 0.2.2's own code (its packed `dist`, loaded with the stand-in core;
@@ -134,53 +140,22 @@ export const runSeedLifecycleBenchmark = async (
   sizes: readonly number[] = [1, 4, 16],
 ): Promise<SeedLifecycleRow[]> => {
   const seed = loadSeed022();
-  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
   const tableName = "lifecycle-bench-seed";
-  const rows: SeedLifecycleRow[] = [];
-  try {
+  return withLocalClient(endpoint, async (client) => {
     await seed.createTable(client, seed.getTableSchema(tableName));
-    const metered = meterSend(sendVia(DynamoDBDocumentClient.from(client)));
+    const metered = meteredSend(client);
     const store = new seed.DynamoDBSagaStore({
       client: { send: metered.send } as unknown as DynamoDBDocumentClient,
       tableName,
     });
+    const rows: SeedLifecycleRow[] = [];
     for (const kib of sizes) {
-      const id = `seed-lifecycle-${kib}`;
-      let state: SagaState = sized(kib, id);
-      const step = async (run: () => Promise<unknown>) => {
-        metered.reset();
-        await run();
-        return metered.snapshot();
-      };
-      const insert = await step(() => store.insert("Lifecycle", id, state));
-      const lookups: number[] = [];
-      const updates: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        lookups.push(
-          (await step(() => store.getByCorrelationId("Lifecycle", id))).readCapacityUnits,
-        );
-        const next = nextVersion(state, {}, { isCompleted: i === 2 });
-        const version = state.metadata.version;
-        updates.push(
-          (await step(() => store.update("Lifecycle", next, version))).writeCapacityUnits,
-        );
-        state = next;
-      }
-      rows.push({
-        stateKiB: kib,
-        insertWcu: insert.writeCapacityUnits,
-        lookupRcu: lookups[0]!,
-        updateWcu: updates[0]!,
-        completingWcu: updates[2]!,
-        totalWcu: insert.writeCapacityUnits + updates.reduce((a, b) => a + b, 0),
-        totalRcu: lookups.reduce((a, b) => a + b, 0),
-      });
+      const { cost } = await measureLifecycle(store, metered, `seed-lifecycle-${kib}`, kib);
+      rows.push({ stateKiB: kib, ...cost });
     }
     await seed.deleteTable(client, tableName);
-  } finally {
-    client.destroy();
-  }
-  return rows;
+    return rows;
+  });
 };
 
 /**

@@ -19,11 +19,11 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { format, resolveConfig } from "prettier";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createDynamoDBSagaStore, createTable, deleteTable, sendVia } from "../src";
 import { shardedLayout } from "../src/layout";
-import { LOCAL_CLIENT_CONFIG, startDynamoDBLocal } from "../scripts/dynamodb-local";
+import { startDynamoDBLocal } from "../scripts/dynamodb-local";
+import { withLocalClient } from "./local";
 import { runMessageLoop, type LoopSagaDefinition } from "../workload/message-loop";
 import { buildWorkload, seededRandom } from "../workload/deliveries";
 import {
@@ -146,46 +146,43 @@ const runLayout = async (
   layout: LayoutCase,
   types: readonly SagaType[] = SAGA_TYPES,
 ): Promise<LayoutRun> => {
-  const client = new DynamoDBClient({
-    ...LOCAL_CLIENT_CONFIG,
-    endpoint,
-    requestHandler: { httpAgent: { keepAlive: true, maxSockets: 64 } },
-  });
   const tableName = `scale-${layout.shards}-${Date.now()}`;
-  try {
-    await createTable(client, { tableName, shards: layout.shards });
-    const docClient = DynamoDBDocumentClient.from(client);
-    const recorder = createTraceRecorder({ layout: shardedLayout(layout.shards) });
-    const started = performance.now();
-    const completed = await Promise.all(
-      types.map(async ({ definition, sagas, concurrency, seed }) => {
-        const store = createDynamoDBSagaStore<OrderState>({
-          send: recorder.wrap(sendVia(docClient), definition.name),
-          tableName,
-          shards: layout.shards,
-        });
-        const stats = await runMessageLoop({
-          store,
-          definition,
-          deliveries: placedInOrder(sagas, seed),
-          concurrency,
-          retry: { maxAttempts: 30, maxRequeues: 30, maxDeadLetters: 1 },
-        });
-        if (stats.deadLettered.length > 0 || stats.sagasCompleted !== sagas) {
-          throw new Error(
-            `${layout.label}, ${definition.name}: ${stats.sagasCompleted} of ${sagas} sagas ` +
-              `completed; dead letters: ${JSON.stringify(stats.deadLettered)}`,
-          );
-        }
-        return [definition.name, sagas] as const;
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    await deleteTable(client, tableName);
-    return { layout, requests: recorder.requests(), sagas: new Map(completed), seconds };
-  } finally {
-    client.destroy();
-  }
+  return withLocalClient(
+    endpoint,
+    async (client) => {
+      await createTable(client, { tableName, shards: layout.shards });
+      const docClient = DynamoDBDocumentClient.from(client);
+      const recorder = createTraceRecorder({ layout: shardedLayout(layout.shards) });
+      const started = performance.now();
+      const completed = await Promise.all(
+        types.map(async ({ definition, sagas, concurrency, seed }) => {
+          const store = createDynamoDBSagaStore<OrderState>({
+            send: recorder.wrap(sendVia(docClient), definition.name),
+            tableName,
+            shards: layout.shards,
+          });
+          const stats = await runMessageLoop({
+            store,
+            definition,
+            deliveries: placedInOrder(sagas, seed),
+            concurrency,
+            retry: { maxAttempts: 30, maxRequeues: 30, maxDeadLetters: 1 },
+          });
+          if (stats.deadLettered.length > 0 || stats.sagasCompleted !== sagas) {
+            throw new Error(
+              `${layout.label}, ${definition.name}: ${stats.sagasCompleted} of ${sagas} sagas ` +
+                `completed; dead letters: ${JSON.stringify(stats.deadLettered)}`,
+            );
+          }
+          return [definition.name, sagas] as const;
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      await deleteTable(client, tableName);
+      return { layout, requests: recorder.requests(), sagas: new Map(completed), seconds };
+    },
+    { httpAgent: { keepAlive: true, maxSockets: 64 } },
+  );
 };
 
 /** What the model says about one layout's run. */

@@ -19,17 +19,8 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import {
-  createDynamoDBSagaStore,
-  createTable,
-  deleteTable,
-  meterSend,
-  sendVia,
-  type Consistency,
-} from "../src";
-import { LOCAL_CLIENT_CONFIG } from "../scripts/dynamodb-local";
+import { createDynamoDBSagaStore, type Consistency } from "../src";
+import { onFreshTable } from "./local";
 import { runMessageLoop } from "../workload/message-loop";
 import {
   MESSAGE_TYPES,
@@ -165,59 +156,54 @@ const runOnce = async (
     Pick<WorkloadBenchmarkOptions, "serverPid">,
 ): Promise<WorkloadRun> => {
   const httpAgent = { keepAlive: true, maxSockets: Math.max(50, 2 * concurrency) };
-  const client = new DynamoDBClient({
-    ...LOCAL_CLIENT_CONFIG,
+  return onFreshTable(
     endpoint,
-    requestHandler: { httpAgent },
-  });
-  try {
-    await createTable(client, { tableName });
-    const meter = meterSend(sendVia(DynamoDBDocumentClient.from(client)));
-    const store = createDynamoDBSagaStore<OrderState>({
-      send: meter.send,
-      tableName,
-      consistency,
-    });
-    const serverBefore = processCpuSeconds(serverPid);
-    const clientBefore = process.cpuUsage();
-    const started = performance.now();
-    const stats = await runMessageLoop({
-      store,
-      definition: orderSaga,
-      deliveries,
-      concurrency,
-      retry: { maxAttempts: 30, maxRequeues: 30, maxDeadLetters: 1 },
-    });
-    const seconds = (performance.now() - started) / 1000;
-    const clientCpu = process.cpuUsage(clientBefore);
-    const serverAfter = processCpuSeconds(serverPid);
-    if (stats.deadLettered.length > 0 || stats.sagasCompleted !== sagas) {
-      throw new Error(
-        `workload at concurrency ${concurrency}: ${stats.sagasCompleted} of ${sagas} sagas completed; ` +
-          `dead letters: ${JSON.stringify(stats.deadLettered)}`,
-      );
-    }
-    const meterFigures = meter.snapshot();
-    await deleteTable(client, tableName);
-    return {
-      seconds,
-      sagasPerSecond: sagas / seconds,
-      requests: meterFigures.requests,
-      requestsPerSaga: meterFigures.requests / sagas,
-      rcuPerSaga: meterFigures.readCapacityUnits / sagas,
-      wcuPerSaga: meterFigures.writeCapacityUnits / sagas,
-      conflictsRetried: stats.conflictsRetried,
-      startRaces: stats.duplicateStartsPrevented,
-      requeuedBeforeStart: stats.requeuedBeforeStart,
-      clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
-      serverCpuSeconds:
-        serverBefore === undefined || serverAfter === undefined
-          ? undefined
-          : serverAfter - serverBefore,
-    };
-  } finally {
-    client.destroy();
-  }
+    tableName,
+    async (meter) => {
+      const store = createDynamoDBSagaStore<OrderState>({
+        send: meter.send,
+        tableName,
+        consistency,
+      });
+      const serverBefore = processCpuSeconds(serverPid);
+      const clientBefore = process.cpuUsage();
+      const started = performance.now();
+      const stats = await runMessageLoop({
+        store,
+        definition: orderSaga,
+        deliveries,
+        concurrency,
+        retry: { maxAttempts: 30, maxRequeues: 30, maxDeadLetters: 1 },
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const clientCpu = process.cpuUsage(clientBefore);
+      const serverAfter = processCpuSeconds(serverPid);
+      if (stats.deadLettered.length > 0 || stats.sagasCompleted !== sagas) {
+        throw new Error(
+          `workload at concurrency ${concurrency}: ${stats.sagasCompleted} of ${sagas} sagas completed; ` +
+            `dead letters: ${JSON.stringify(stats.deadLettered)}`,
+        );
+      }
+      const meterFigures = meter.snapshot();
+      return {
+        seconds,
+        sagasPerSecond: sagas / seconds,
+        requests: meterFigures.requests,
+        requestsPerSaga: meterFigures.requests / sagas,
+        rcuPerSaga: meterFigures.readCapacityUnits / sagas,
+        wcuPerSaga: meterFigures.writeCapacityUnits / sagas,
+        conflictsRetried: stats.conflictsRetried,
+        startRaces: stats.duplicateStartsPrevented,
+        requeuedBeforeStart: stats.requeuedBeforeStart,
+        clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
+        serverCpuSeconds:
+          serverBefore === undefined || serverAfter === undefined
+            ? undefined
+            : serverAfter - serverBefore,
+      };
+    },
+    { httpAgent },
+  );
 };
 
 /** The figures of one level from its runs: every run, and the medians with their ranges. */
