@@ -895,11 +895,13 @@ const main = async () => {
   const phases = {};
   log(`${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB, Node ${info.node}, ${info.java}`);
 
-  const cpu = await timed(phases, "CPU suite", () =>
+  // What `render` reads, filled phase by phase.
+  const results = { info, startedAt, phases };
+  results.cpu = await timed(phases, "CPU suite", () =>
     runCpuSuite({ rounds: ROUNDS, time: TIME_PER_TASK, warmupTime: WARMUP_PER_TASK, log }),
   );
   log("profiling insert and update…");
-  const profile = await timed(phases, "profile", () =>
+  results.profile = await timed(phases, "profile", () =>
     profileStore({ label: PROFILE_SIZE, ms: PROFILE_MS }),
   );
 
@@ -913,23 +915,18 @@ const main = async () => {
   };
   process.once("SIGINT", stopOnSignal);
   process.once("SIGTERM", stopOnSignal);
-  let capacity;
-  let lifecycle;
-  let warmup;
-  let workload;
-  let cleanup;
   try {
     local = await timed(phases, "DynamoDB Local start", () => startDynamoDBLocal());
     log(`DynamoDB Local at ${local.endpoint}`);
-    capacity = await timed(phases, "capacity", () => runCapacityBenchmark(local.endpoint));
-    log(`capacity: ${capacity.length} rows`);
-    lifecycle = await timed(phases, "lifecycle", async () => ({
+    results.capacity = await timed(phases, "capacity", () => runCapacityBenchmark(local.endpoint));
+    log(`capacity: ${results.capacity.length} rows`);
+    results.lifecycle = await timed(phases, "lifecycle", async () => ({
       store: await runLifecycleBenchmark(local.endpoint),
       seed: await runSeedLifecycleBenchmark(local.endpoint),
     }));
-    warmup = await timed(phases, "warm-up", () => warmUp(local));
-    workload = await timed(phases, "workload", () => runWorkloads(local));
-    cleanup = await timed(phases, "cleanup", () => runCleanupRuns(local.endpoint));
+    results.warmup = await timed(phases, "warm-up", () => warmUp(local));
+    results.workload = await timed(phases, "workload", () => runWorkloads(local));
+    results.cleanup = await timed(phases, "cleanup", () => runCleanupRuns(local.endpoint));
   } finally {
     await local?.stop();
     process.removeListener("SIGINT", stopOnSignal);
@@ -937,20 +934,7 @@ const main = async () => {
     log("stopped DynamoDB Local");
   }
 
-  const markdown = await prettify(
-    render({
-      info,
-      startedAt,
-      phases,
-      cpu,
-      profile,
-      capacity,
-      lifecycle,
-      warmup,
-      workload,
-      cleanup,
-    }),
-  );
+  const markdown = await prettify(render(results));
   mkdirSync(dirname(OUTPUT), { recursive: true });
   writeFileSync(OUTPUT, markdown);
   const glance = markdown.slice(markdown.indexOf("## At a glance"), markdown.indexOf("## CPU"));
