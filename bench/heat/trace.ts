@@ -290,6 +290,36 @@ const itemWrite = (
   };
 };
 
+/** A delete's item afterwards (none), or that of a write that leaves the item as it is. */
+const removedOrKept =
+  (deletes: boolean) =>
+  (before: Item | undefined): Item | null =>
+    deletes ? null : (before ?? null);
+
+/** A read of the one item at `key`, sized by what the trace remembers of it. */
+const pointRead = (
+  schema: KeySchema,
+  memory: ReadonlyMap<string, Item>,
+  action: number,
+  table: string,
+  key: Item,
+  consistent: boolean,
+): ItemAccess => {
+  const known = recall(memory, schema, table, key);
+  const bytes = known === undefined ? 0 : itemSize(known);
+  return {
+    action,
+    table,
+    index: null,
+    kind: "read",
+    partitionKey: asString(key[schema.partitionKey]),
+    sortKey: asString(key[schema.sortKey]),
+    bytes,
+    estimate: readUnits(bytes, consistent),
+    transactional: false,
+  };
+};
+
 const keyOf = (schema: KeySchema, item: Item): Item => ({
   [schema.partitionKey]: item[schema.partitionKey],
   [schema.sortKey]: item[schema.sortKey],
@@ -323,14 +353,13 @@ const transactionAction = (
   const target = asRecord(Delete ?? ConditionCheck);
   if (Delete === undefined && ConditionCheck === undefined) return undefined;
   const key = asRecord(target.Key);
-  const deletes = Delete !== undefined;
   return itemWrite(
     schema,
     memory,
     action,
     String(target.TableName),
     key,
-    (before) => (deletes ? null : (before ?? null)),
+    removedOrKept(Delete !== undefined),
     true,
   );
 };
@@ -390,32 +419,9 @@ const statementAccess = (
     [schema.sortKey]: bound.get(schema.sortKey),
   };
   const verb = statement.trimStart().slice(0, 6).toUpperCase();
-  if (verb === "SELECT") {
-    const known = recall(memory, schema, table, key);
-    const bytes = known === undefined ? 0 : itemSize(known);
-    return {
-      action,
-      table,
-      index: null,
-      kind: "read",
-      partitionKey: asString(key[schema.partitionKey]),
-      sortKey: asString(key[schema.sortKey]),
-      bytes,
-      estimate: readUnits(bytes, false),
-      transactional: false,
-    };
-  }
+  if (verb === "SELECT") return pointRead(schema, memory, action, table, key, false);
   // DELETE removes the item; an UPDATE or INSERT is sized but changes no index the trace knows.
-  const deletes = verb === "DELETE";
-  return itemWrite(
-    schema,
-    memory,
-    action,
-    table,
-    key,
-    (before) => (deletes ? null : (before ?? null)),
-    false,
-  );
+  return itemWrite(schema, memory, action, table, key, removedOrKept(verb === "DELETE"), false);
 };
 
 /** The range a query or scan reads. */
@@ -461,25 +467,17 @@ export const accessesOf = (
 ): ItemAccess[] => {
   const request = asRecord(input);
   switch (command) {
-    case "GetItem": {
-      const key = asRecord(request.Key);
-      const table = String(request.TableName);
-      const known = recall(memory, schema, table, key);
-      const bytes = known === undefined ? 0 : itemSize(known);
+    case "GetItem":
       return [
-        {
-          action: 0,
-          table,
-          index: null,
-          kind: "read",
-          partitionKey: asString(key[schema.partitionKey]),
-          sortKey: asString(key[schema.sortKey]),
-          bytes,
-          estimate: readUnits(bytes, request.ConsistentRead === true),
-          transactional: false,
-        },
+        pointRead(
+          schema,
+          memory,
+          0,
+          String(request.TableName),
+          asRecord(request.Key),
+          request.ConsistentRead === true,
+        ),
       ];
-    }
     case "Query":
       return [rangeRead(schema, request, false)];
     case "Scan":
