@@ -326,6 +326,26 @@ export const getCorrelationIdOfSagaInput = (
 });
 
 /**
+ * The write ids a saga item holds (and its version), read strongly: whether an update that
+ * failed without an answer (the SDK gave up retrying a lost response) was applied after all.
+ */
+export const getWriteIdsInput = (
+  table: TableNames,
+  sagaName: string,
+  sagaId: string,
+): GetCommandInput => {
+  const layout = layoutOf(table);
+  const names = ["version", ...layout.writeIdAttributes];
+  return {
+    TableName: table.tableName,
+    Key: layout.sagaKey(sagaName, sagaId),
+    ConsistentRead: true,
+    ProjectionExpression: names.map((name) => `#${name}`).join(", "),
+    ExpressionAttributeNames: Object.fromEntries(names.map((name) => [`#${name}`, name])),
+  };
+};
+
+/**
  * Whether any item sits under the partition `<sagaName>`: where 0.2.x kept the sagas of a
  * name (`PK = <sagaName>`, `SK = <sagaId>`). Today's partitions all start with `SAGA#`, and
  * names may not contain `#`, so nothing of this version is ever there.

@@ -6,7 +6,6 @@
 /** Stable codes, grouped by a dotted prefix (`saga.`, `state.`, `key.`, …). */
 export type SagaStoreErrorCode =
   | "saga.alreadyExists"
-  | "saga.notFound"
   | "state.invalid"
   | "state.tooLarge"
   | "key.invalid"
@@ -113,14 +112,6 @@ export class SagaAlreadyExistsError extends SagaStoreError {
   constructor(init: SagaStoreErrorInit) {
     super("saga.alreadyExists", `${subject(init)} already exists`, init);
     this.name = "SagaAlreadyExistsError";
-  }
-}
-
-/** `update` targeted a saga that is not stored. */
-export class SagaNotFoundError extends SagaStoreError {
-  constructor(init: SagaStoreErrorInit) {
-    super("saga.notFound", `${subject(init)} does not exist`, init);
-    this.name = "SagaNotFoundError";
   }
 }
 

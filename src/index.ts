@@ -55,7 +55,6 @@ export {
   InvalidKeyError,
   InvalidStateError,
   SagaAlreadyExistsError,
-  SagaNotFoundError,
   SagaStoreError,
   StateTooLargeError,
   UnmigratedTableError,

@@ -17,6 +17,7 @@ import {
   deleteInput,
   findByNameInput,
   getCorrelationIdOfSagaInput,
+  getWriteIdsInput,
   getCorrelationInput,
   getSagaInput,
   INSERT_ACTIONS,
@@ -42,7 +43,6 @@ import {
   InvalidItemError,
   InvalidStateError,
   SagaAlreadyExistsError,
-  SagaNotFoundError,
   StateTooLargeError,
   UnmigratedTableError,
   type SagaStoreErrorInit,
@@ -362,29 +362,66 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     // The update does not know the correlation attributes its item keeps: refuse here only
     // what is too large even without them; DynamoDB judges the whole item (atomically).
     assertFits(updatedItemLowerBound(table, sagaName, encoded, writeId), init);
-    await perform({ ...init, operation: "update" }, new UpdateCommand(input), (error, classes) => {
-      if (isItemTooLarge(error)) {
-        // Over the limit only with the correlation attributes the item keeps; DynamoDB
-        // refused the whole update, so nothing was written.
-        const size = itemSize(updatedItemLowerBound(table, sagaName, encoded, writeId));
-        return E.left(new StateTooLargeError(size, MAX_ITEM_BYTES, { ...init, cause: error }));
-      }
-      if (!isConditionalCheckFailure(error)) return E.left(error);
-      // DynamoDB returned the stored item with the failure: no second read needed.
-      const stored = (error as { Item?: Record<string, unknown> }).Item;
-      // The SDK retried a request whose answer was lost, and the first attempt was applied:
-      // the condition now fails on the store's own write (or on later updates that landed
-      // before the retry, which keep its id in a slot), and that is a success.
-      if (layout.writeIdAttributes.some((slot) => attribute(stored, slot) === writeId)) {
-        return E.right(undefined);
-      }
-      const actual = attribute(stored, "version");
-      return E.left(
-        actual === undefined
-          ? new SagaNotFoundError(init)
-          : new classes.ConcurrencyError(sagaId, expectedVersion, Number(actual)),
-      );
-    });
+    const context = { ...init, operation: "update" };
+    try {
+      await perform(context, new UpdateCommand(input), (error, classes) => {
+        if (isItemTooLarge(error)) {
+          // Over the limit only with the correlation attributes the item keeps; DynamoDB
+          // refused the whole update, so nothing was written.
+          const size = itemSize(updatedItemLowerBound(table, sagaName, encoded, writeId));
+          return E.left(new StateTooLargeError(size, MAX_ITEM_BYTES, { ...init, cause: error }));
+        }
+        if (!isConditionalCheckFailure(error)) return E.left(error);
+        // DynamoDB returned the stored item with the failure: no second read needed.
+        const stored = (error as { Item?: Record<string, unknown> }).Item;
+        // The SDK retried a request whose answer was lost, and the first attempt was applied:
+        // the condition now fails on the store's own write (or on later updates that landed
+        // before the retry, which keep its id in a slot), and that is a success.
+        if (holdsWriteId(stored, writeId)) return E.right(undefined);
+        const actual = attribute(stored, "version");
+        if (actual !== undefined) {
+          return E.left(new classes.ConcurrencyError(sagaId, expectedVersion, Number(actual)));
+        }
+        // Gone since it was loaded (a concurrent message completed it and it was deleted, by
+        // the runtime, cleanup or TTL): a conflict like any other, so saga-bus retries the
+        // message, which then reads that there is no saga.
+        return E.left(
+          Object.assign(new classes.ConcurrencyError(sagaId, expectedVersion), {
+            sagaName,
+            notFound: true,
+          }),
+        );
+      });
+    } catch (error) {
+      const key = { sagaName, sagaId: encoded.metadata.sagaId as string };
+      if (await appliedDespite(error, context, key, writeId)) return;
+      throw error;
+    }
+  };
+
+  /** Whether a stored saga item (or its projection) holds `writeId` in one of its slots. */
+  const holdsWriteId = (stored: Record<string, unknown> | undefined, writeId: string) =>
+    layout.writeIdAttributes.some((slot) => attribute(stored, slot) === writeId);
+
+  /**
+   * Whether an update that failed with a retryable error was applied all the same: its answer
+   * was lost and the SDK gave up retrying (or its retries were throttled). saga-bus would
+   * retry the message and run the handler again on a state that already holds its effect, so
+   * one strong read of the write ids decides. If that read fails too, the failure stands.
+   */
+  const appliedDespite = async (
+    error: unknown,
+    context: RequestContext,
+    { sagaName, sagaId }: { readonly sagaName: string; readonly sagaId: string },
+    writeId: string,
+  ): Promise<boolean> => {
+    if (!(error instanceof (await classes).TransientError)) return false;
+    try {
+      const out = await perform(context, new GetCommand(getWriteIdsInput(table, sagaName, sagaId)));
+      return holdsWriteId(out.Item, writeId);
+    } catch {
+      return false;
+    }
   };
 
   const remove = async (sagaName: string, sagaId: string): Promise<void> => {

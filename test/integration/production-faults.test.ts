@@ -165,6 +165,34 @@ describe("an update whose response is lost", () => {
     expect(await racedUpdate(4)).toMatchObject({ name: "ConcurrencyError", actualVersion: 5 });
   });
 
+  // The SDK gives up (here at once; in production when its retries are throttled or lost too):
+  // the update was applied, and one strong read of its write ids says so.
+  it("is a success when the SDK gives up on the lost answer of an applied update", async () => {
+    const state = orderState(`lost-gave-up-${randomUUID()}`);
+    await store().insert(NAME, state.orderId, state);
+    const { handler, client, docClient } = faultyClients(
+      { lostResponse: 1, throttle: 0, operations: ["UpdateItem"] },
+      { maxAttempts: 1 },
+    );
+    try {
+      const lossy = store(sendVia(docClient));
+      await expect(lossy.update(NAME, nextVersion(state), 0)).resolves.toBeUndefined();
+      expect(handler.counts.lostResponses.get("UpdateItem")).toBe(1);
+      expect(handler.counts.requests.get("UpdateItem")).toBe(1);
+      expect(handler.counts.requests.get("GetItem")).toBe(1);
+      expect(await storedVersion(state.metadata.sagaId)).toBe(1);
+      // Not applied (its condition failed, and that answer was lost too): the failure stands.
+      const stale = nextVersion(state, { status: "stale" });
+      await expect(lossy.update(NAME, stale, 0)).rejects.toMatchObject({
+        name: "TransientError",
+      });
+      expect(handler.counts.requests.get("GetItem")).toBe(2);
+      expect(await storedVersion(state.metadata.sagaId)).toBe(1);
+    } finally {
+      client.destroy();
+    }
+  });
+
   it("inserts and deletes whose responses are lost succeed too (transaction client tokens)", async () => {
     const { handler, client, docClient } = faultyClients({
       lostResponse: 1,

@@ -7,7 +7,6 @@ import {
   DynamoDBSagaStore,
   InvalidStateError,
   SagaAlreadyExistsError,
-  SagaNotFoundError,
   sendVia,
   type DynamoDBSagaStoreFunctions,
 } from "../../src";
@@ -90,9 +89,12 @@ describe("contract", () => {
     expect((await store.getById("OrderSaga", state.metadata.sagaId))!.status).toBe("paid");
   });
 
-  it("reports an update of a missing saga as not found", async () => {
+  it("reports an update of a missing saga as a conflict saga-bus retries, marked notFound", async () => {
     const ghost = nextVersion(orderState("ghost"));
-    await expect(store.update("OrderSaga", ghost, 0)).rejects.toBeInstanceOf(SagaNotFoundError);
+    await expect(store.update("OrderSaga", ghost, 0)).rejects.toMatchObject({
+      name: "ConcurrencyError",
+      notFound: true,
+    });
     expect((await scanAll()).some((item) => item.sagaId === ghost.metadata.sagaId)).toBe(false);
   });
 

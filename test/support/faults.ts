@@ -112,15 +112,18 @@ export class FaultyHttpHandler extends NodeHttpHandler {
   }
 }
 
-/** Clients on the DynamoDB Local of the global setup, through a faulty HTTP handler. */
-export const faultyClients = (plan: FaultPlan) => {
+/**
+ * Clients on the DynamoDB Local of the global setup, through a faulty HTTP handler.
+ * `maxAttempts: 1` makes the SDK give up at once, as it does when its retries are used up.
+ */
+export const faultyClients = (plan: FaultPlan, { maxAttempts = 3 } = {}) => {
   const handler = new FaultyHttpHandler(plan);
   const client = new DynamoDBClient({
     ...LOCAL_CLIENT_CONFIG,
     endpoint: process.env.DYNAMODB_ENDPOINT,
     requestHandler: handler,
-    // Enough attempts that a faulted first attempt is always followed by a clean one.
-    maxAttempts: 3,
+    // By default enough attempts that a faulted first attempt is followed by a clean one.
+    maxAttempts,
   });
   return { handler, client, docClient: DynamoDBDocumentClient.from(client) };
 };

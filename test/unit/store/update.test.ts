@@ -2,15 +2,10 @@
  * `update`: one write conditional on the expected version; a version conflict, the store's own
  * retried write, and DynamoDB's refusals.
  */
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import {
-  ConcurrencyError,
-  SagaNotFoundError,
-  StateTooLargeError,
-  TransientError,
-} from "../../../src";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ConcurrencyError, StateTooLargeError, TransientError } from "../../../src";
 import { encodeState } from "../../../src/internals";
-import { updateInput } from "../../../src/commands";
+import { getWriteIdsInput, updateInput } from "../../../src/commands";
 import { rejection } from "../../support/caught";
 import { awsError, fakeSend, scriptedSend } from "../../support/fake-send";
 import { makeState, makeStore, NAME, SAGA_ID, TABLE } from "../../support/unit-states";
@@ -110,6 +105,61 @@ describe("update", () => {
     expect(expression).toContain("#prevWriteId3 = if_not_exists(#prevWriteId2, :noWriteId)");
   });
 
+  // The first attempt was applied, its answer lost, and the SDK's retries were throttled until it
+  // gave up: saga-bus would retry the message and run its handler on a state that holds its
+  // effect already. One strong read of the write ids tells.
+  describe("after a retryable failure (the SDK gave up)", () => {
+    const throttled = () =>
+      awsError("ThrottlingException", { $fault: "client", $retryable: { throttling: true } });
+    const run = (readAnswer: (writeId: string) => unknown) => {
+      let writeId = "";
+      const { send, calls } = fakeSend((command) => {
+        if (command instanceof UpdateCommand) {
+          writeId = command.input.ExpressionAttributeValues![":writeId"] as string;
+          throw throttled();
+        }
+        const answer = readAnswer(writeId);
+        if (answer instanceof Error) throw answer;
+        return answer;
+      });
+      const outcome = makeStore(send).update(NAME, makeState({}, { version: 6 }), 5);
+      return { outcome, calls };
+    };
+
+    it.each([
+      ["the newest slot", (id: string) => ({ version: 6, writeId: id })],
+      ["an older slot", (id: string) => ({ version: 8, writeId: "c", prevWriteId2: id })],
+    ])("an update found applied (its id in %s) is a success", async (_label, item) => {
+      const { outcome, calls } = run((id) => ({ Item: item(id) }));
+      await expect(outcome).resolves.toBeUndefined();
+      expect(calls).toHaveLength(2);
+      expect(calls[1]).toBeInstanceOf(GetCommand);
+      expect(calls[1]!.input).toEqual(getWriteIdsInput(TABLE, NAME, SAGA_ID));
+      expect(calls[1]!.input).toMatchObject({
+        ConsistentRead: true,
+        ProjectionExpression: "#version, #writeId, #prevWriteId, #prevWriteId2, #prevWriteId3",
+      });
+    });
+
+    it.each([
+      ["another update's ids", () => ({ Item: { version: 5, writeId: "other" } })],
+      ["no saga", () => ({})],
+      ["a failed read", () => throttled()],
+    ])("with %s, the TransientError stands", async (_label, answer) => {
+      const { outcome, calls } = run(answer);
+      const error = await rejection(outcome);
+      expect(error).toBeInstanceOf(TransientError);
+      expect(error.cause).toMatchObject({ name: "ThrottlingException" });
+      expect(calls).toHaveLength(2);
+    });
+
+    it("a failure that is not retryable is not checked", async () => {
+      const { send, calls } = scriptedSend(awsError("ValidationException"));
+      await rejection(makeStore(send).update(NAME, makeState({}, { version: 6 }), 5));
+      expect(calls).toHaveLength(1);
+    });
+  });
+
   it("each update writes its own write id", async () => {
     const { send, calls } = scriptedSend({}, {});
     const store = makeStore(send);
@@ -139,11 +189,19 @@ describe("update", () => {
     expect(error.cause).toMatchObject({ name: "ValidationException" });
   });
 
-  it("throws SagaNotFoundError when the failure carries no item", async () => {
+  // Deleted since it was loaded (completed by a concurrent message, then deleted): saga-bus
+  // must retry the message, which then finds no saga, not dead-letter it.
+  it("throws a ConcurrencyError marked notFound when the failure carries no item", async () => {
     const { send } = scriptedSend(awsError("ConditionalCheckFailedException"));
     const error = await rejection(makeStore(send).update(NAME, makeState({}, { version: 1 }), 0));
-    expect(error).toBeInstanceOf(SagaNotFoundError);
-    expect(error).toMatchObject({ code: "saga.notFound", sagaName: NAME, sagaId: SAGA_ID });
+    expect(error).toBeInstanceOf(ConcurrencyError);
+    expect(error).toMatchObject({
+      sagaId: SAGA_ID,
+      sagaName: NAME,
+      expectedVersion: 0,
+      actualVersion: undefined,
+      notFound: true,
+    });
     expect(send).toHaveBeenCalledTimes(1);
   });
 });
