@@ -24,12 +24,12 @@ import { dirname, join } from "node:path";
 import { version as nodeVersion } from "node:process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { deleteTable } from "../dist/esm/index.js";
-import { LOCAL_CLIENT_CONFIG, startDynamoDBLocal } from "../scripts/dynamodb-local.ts";
+import { startDynamoDBLocal } from "../scripts/dynamodb-local.ts";
 import { runCapacityBenchmark } from "./capacity.ts";
 import { floorWcu, runLifecycleBenchmark, runSeedLifecycleBenchmark } from "./lifecycle.ts";
 import { runCleanupBenchmark } from "./cleanup.ts";
+import { withLocalClient } from "./local.ts";
 import { profileStore, runCpuSuite } from "./cpu.mjs";
 import { runWorkloadBenchmark, summarizeRuns, WINDOW } from "./workload.ts";
 
@@ -802,10 +802,9 @@ const timed = async (phases, name, fn) => {
 };
 
 /** Cleanup runs, each on a fresh table (`bench/cleanup.ts` creates its table and leaves it). */
-const runCleanupRuns = async (endpoint) => {
-  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
-  const runs = [];
-  try {
+const runCleanupRuns = (endpoint) =>
+  withLocalClient(endpoint, async (client) => {
+    const runs = [];
     for (let i = 1; i <= CLEANUP_RUNS; i++) {
       await deleteTable(client, CLEANUP_TABLE);
       const run = await runCleanupBenchmark(endpoint, CLEANUP_SAGAS);
@@ -816,26 +815,20 @@ const runCleanupRuns = async (endpoint) => {
       runs.push(run);
     }
     await deleteTable(client, CLEANUP_TABLE);
-  } finally {
-    client.destroy();
-  }
-  return runs;
-};
+    return runs;
+  });
 
 /** Unreported load first, so that DynamoDB Local's JVM has compiled its hot paths. */
 const warmUp = async (local) => {
   const { endpoint } = local;
   // The cleanup first, so that what it leaves in the JVM (garbage, a grown heap) settles
   // during the warm-up rounds rather than in the first measured one.
-  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
-  try {
+  await withLocalClient(endpoint, async (client) => {
     await deleteTable(client, CLEANUP_TABLE);
     const cleanup = await runCleanupBenchmark(endpoint, WARMUP_CLEANUP_SAGAS);
     log(`warm-up cleanup: ${cleanup.sagasPerSecond.toFixed(0)} sagas/s (not reported)`);
     await deleteTable(client, CLEANUP_TABLE);
-  } finally {
-    client.destroy();
-  }
+  });
   const perSaga = [];
   for (let round = 1; round <= WARMUP_MAX_ROUNDS; round++) {
     const runs = await runRound(local, (level, run) =>
