@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { deleteTable } from "../../src";
+import { localEndpoint } from "../support/local-table";
 
 const ROOT = join(__dirname, "..", "..");
 const BIN = join(ROOT, "dist", "cjs", "cli", "main.js");
@@ -35,13 +36,6 @@ aws_secret_access_key = secret
 
 /** What the SDK prints on Node.js < 22 unless its switch is on. */
 const SDK_NOTICE = /NodeVersionSupportWarning|will require node >=/;
-
-const endpoint = (): string => {
-  const value = process.env.DYNAMODB_ENDPOINT;
-  if (value === undefined)
-    throw new Error("DYNAMODB_ENDPOINT is not set: run jest's integration project");
-  return value;
-};
 
 let home: string;
 let emptyHome: string;
@@ -83,7 +77,7 @@ const cli = (args: readonly string[], env: Record<string, string> = {}): Promise
   new Promise((done) => {
     execFile(
       process.execPath,
-      [BIN, "--endpoint", endpoint(), ...args],
+      [BIN, "--endpoint", localEndpoint(), ...args],
       { env: cleanEnv(env), timeout: 60_000 },
       (error, stdout, stderr) =>
         done({
@@ -97,7 +91,7 @@ const cli = (args: readonly string[], env: Record<string, string> = {}): Promise
 /** A client of DynamoDB Local's database for this access key and region. */
 const clientFor = (region: string, accessKeyId: string): DynamoDBClient =>
   new DynamoDBClient({
-    endpoint: endpoint(),
+    endpoint: localEndpoint(),
     region,
     credentials: { accessKeyId, secretAccessKey: "secret" },
   });

@@ -3,23 +3,15 @@
  * error lines, usage errors, stack traces or reports (run in-process on DynamoDB Local).
  */
 import { randomUUID } from "node:crypto";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { deleteTable } from "../../src";
 import { run } from "../../src/cli/program";
-import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
+import { localClient, localEndpoint } from "../support/local-table";
 
 const USER = "alice-user";
 const PASSWORD = "s3cret-pw";
 
 /** `url` with the test's user name and password in it. */
 const withCredentials = (url: string): string => url.replace("://", `://${USER}:${PASSWORD}@`);
-
-const local = (): string => {
-  const endpoint = process.env.DYNAMODB_ENDPOINT;
-  if (endpoint === undefined)
-    throw new Error("DYNAMODB_ENDPOINT is not set: run jest's integration project");
-  return endpoint;
-};
 
 /** Runs the tool in-process with captured output. */
 const cli = async (args: readonly string[]) => {
@@ -48,7 +40,7 @@ beforeAll(() => {
   process.env.AWS_SECRET_ACCESS_KEY = "local";
 });
 afterAll(async () => {
-  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: local() });
+  const client = localClient();
   await deleteTable(client, tableName);
   client.destroy();
   process.env = savedEnv;
@@ -83,7 +75,7 @@ it("an unknown host is named without its credentials", async () => {
 });
 
 it("DynamoDB Local reached through an endpoint with credentials: ensure, describe and a missing table print none", async () => {
-  const endpoint = withCredentials(local());
+  const endpoint = withCredentials(localEndpoint());
   const ensured = await cli(["--endpoint", endpoint, "--table", tableName, "table", "ensure"]);
   expect(ensured).toEqual({ code: 0, stdout: `created table ${tableName}\n`, stderr: "" });
   for (const args of [

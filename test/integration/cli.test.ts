@@ -15,7 +15,7 @@ import {
 } from "../../src";
 import { buildProgram, run } from "../../src/cli/program";
 import type { CliIO } from "../../src/cli/io";
-import { createLocalTable, type LocalTable } from "../support/local-table";
+import { createLocalTable, localEndpoint, type LocalTable } from "../support/local-table";
 import { nextVersion, orderState, startMetadata, type OrderState } from "../support/states";
 
 const ROOT = join(__dirname, "..", "..");
@@ -28,19 +28,12 @@ interface Outcome {
   readonly stderr: string;
 }
 
-const endpoint = (): string => {
-  const value = process.env.DYNAMODB_ENDPOINT;
-  if (value === undefined)
-    throw new Error("DYNAMODB_ENDPOINT is not set: run jest's integration project");
-  return value;
-};
-
 /** Runs the tool with captured output, against DynamoDB Local unless `--endpoint` is given. */
 const cli = async (args: readonly string[], extra: Partial<CliIO> = {}): Promise<Outcome> => {
   let stdout = "";
   let stderr = "";
   const code = await run(
-    ["node", "saga-store-dynamodb", "--endpoint", endpoint(), "--region", "local", ...args],
+    ["node", "saga-store-dynamodb", "--endpoint", localEndpoint(), "--region", "local", ...args],
     {
       stdout: (text) => void (stdout += text),
       stderr: (text) => void (stderr += text),

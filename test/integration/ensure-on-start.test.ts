@@ -1,39 +1,12 @@
 /** The store's opt-in `ensureTable`: the table is made ready before the first request. */
-import {
-  DescribeTableCommand,
-  DescribeTimeToLiveCommand,
-  DynamoDBClient,
-} from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DescribeTableCommand, DescribeTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { randomUUID } from "node:crypto";
-import {
-  createDynamoDBSagaStore,
-  deleteTable,
-  DynamoDBSagaStore,
-  ensureTableFirst,
-  sendVia,
-} from "../../src";
-import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
+import { createDynamoDBSagaStore, DynamoDBSagaStore, ensureTableFirst, sendVia } from "../../src";
+import { ownTables } from "../support/local-table";
 import { orderState, type OrderState } from "../support/states";
 
-let client: DynamoDBClient;
-let docClient: DynamoDBDocumentClient;
-const created: string[] = [];
-
-beforeAll(() => {
-  client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: process.env.DYNAMODB_ENDPOINT });
-  docClient = DynamoDBDocumentClient.from(client);
-});
-afterAll(async () => {
-  for (const name of created) await deleteTable(client, name);
-  client.destroy();
-});
-
-const freshName = () => {
-  const name = `ensure-${randomUUID()}`;
-  created.push(name);
-  return name;
-};
+const { client, docClient, newTableName } = ownTables();
+const freshName = () => newTableName("ensure");
 
 it("functional store: creates the missing table (with TTL) before its first request, once", async () => {
   const tableName = freshName();

@@ -26,7 +26,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDynamoDBSagaStore, sendVia, type SagaState } from "../../src";
 import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
-import { createLocalTable, type LocalTable } from "../support/local-table";
+import { createLocalTable, localEndpoint, type LocalTable } from "../support/local-table";
 
 const ROOT = join(__dirname, "..", "..");
 const CHILD_TIMEOUT_MS = 60_000;
@@ -83,14 +83,6 @@ for (const batch of batches) {
   for (let round = 0; again.length > 0 && round < 5; round++) again = await invoke(again);
 }
 `;
-
-const endpoint = (): string => {
-  const value = process.env.DYNAMODB_ENDPOINT;
-  if (value === undefined) {
-    throw new Error("DYNAMODB_ENDPOINT is not set: run jest's integration project");
-  }
-  return value;
-};
 
 const run = (
   file: string,
@@ -190,7 +182,7 @@ beforeAll(async () => {
     PATH: process.env.PATH,
     HOME: work,
     TABLE_NAME: table.tableName,
-    DYNAMODB_ENDPOINT: endpoint(),
+    DYNAMODB_ENDPOINT: localEndpoint(),
     // DynamoDB Local keeps one database per access key and region: the test table's.
     AWS_REGION: LOCAL_CLIENT_CONFIG.region,
     AWS_ACCESS_KEY_ID: LOCAL_CLIENT_CONFIG.credentials.accessKeyId,

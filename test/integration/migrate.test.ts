@@ -9,16 +9,10 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { DynamoDBClient, ScanCommand as RawScanCommand } from "@aws-sdk/client-dynamodb";
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { ScanCommand as RawScanCommand } from "@aws-sdk/client-dynamodb";
+import { GetCommand, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import {
   createDynamoDBSagaStore,
-  deleteTable,
   migrateTable,
   sendVia,
   type DynamoDBSagaStoreFunctions,
@@ -34,8 +28,8 @@ import {
   insertInput,
   type TableNames,
 } from "../../src/commands";
-import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
 import { runMessageLoop, type LoopSagaDefinition } from "../../workload/message-loop";
+import { localEndpoint, ownTables } from "../support/local-table";
 import { loadSeed022, type Seed022, type Seed022Store } from "../support/seed-022";
 import { orderState, type OrderState } from "../support/states";
 
@@ -44,28 +38,12 @@ const BIN = join(ROOT, "dist", "cjs", "cli", "main.js");
 const NAME = "OrderSaga";
 const DAY_MS = 86_400_000;
 
-const endpoint = (): string => {
-  const value = process.env.DYNAMODB_ENDPOINT;
-  if (value === undefined)
-    throw new Error("DYNAMODB_ENDPOINT is not set: run jest's integration project");
-  return value;
-};
-
 let seed: Seed022;
-let client: DynamoDBClient;
-let docClient: DynamoDBDocumentClient;
-const tables: string[] = [];
+const { client, docClient, newTableName } = ownTables();
 
 beforeAll(() => {
   if (!existsSync(BIN)) throw new Error("dist/ is missing: run npm run build first");
   seed = loadSeed022();
-  client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: endpoint() });
-  docClient = DynamoDBDocumentClient.from(client);
-});
-
-afterAll(async () => {
-  for (const name of tables) await deleteTable(client, name);
-  client.destroy();
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -73,9 +51,8 @@ afterAll(async () => {
 
 /** A table made the way 0.2.2's own tests made theirs. */
 const legacyTable = async (): Promise<string> => {
-  const name = `legacy-${randomUUID()}`;
+  const name = newTableName("legacy");
   await seed.createTable(client, seed.getTableSchema(name));
-  tables.push(name);
   return name;
 };
 
@@ -222,7 +199,7 @@ const cli = (args: readonly string[]): Promise<Outcome> => {
   return new Promise((done) => {
     execFile(
       process.execPath,
-      [BIN, "--endpoint", endpoint(), "--region", "local", ...args],
+      [BIN, "--endpoint", localEndpoint(), "--region", "local", ...args],
       { env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) =>
         done({
@@ -434,7 +411,7 @@ describe("a run that is interrupted, run again", () => {
       [
         BIN,
         "--endpoint",
-        endpoint(),
+        localEndpoint(),
         "--region",
         "local",
         "--table",

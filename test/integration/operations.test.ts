@@ -6,7 +6,6 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
-  DynamoDBClient,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
@@ -14,17 +13,14 @@ import {
 import {
   BatchExecuteStatementCommand,
   DeleteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
   ScanCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { randomUUID } from "node:crypto";
 import {
   ConcurrencyError,
   ConfigurationError,
   createDynamoDBSagaStore,
-  deleteTable,
   ensureTable,
   sendVia,
   waitForTable,
@@ -33,36 +29,15 @@ import {
   type Send,
   type TableClient,
 } from "../../src";
-import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
-import { createLocalTable, type LocalTable } from "../support/local-table";
+import { rejection } from "../support/caught";
+import { createLocalTable, ownTables, type LocalTable } from "../support/local-table";
 import { nextVersion, orderState, startMetadata, type OrderState } from "../support/states";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-let client: DynamoDBClient;
-let docClient: DynamoDBDocumentClient;
-/** Tables this file created outside `createLocalTable`, dropped at the end. */
-const ownTables: string[] = [];
-
-beforeAll(() => {
-  const endpoint = process.env.DYNAMODB_ENDPOINT;
-  if (endpoint === undefined) throw new Error("DYNAMODB_ENDPOINT is not set");
-  client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
-  docClient = DynamoDBDocumentClient.from(client);
-});
-
-afterAll(async () => {
-  for (const name of ownTables) await deleteTable(client, name);
-  client.destroy();
-});
-
-/** A table name nobody has used; dropped after the file. */
-const newTableName = (): string => {
-  const name = `ops-${randomUUID()}`;
-  ownTables.push(name);
-  return name;
-};
+/** Tables this file creates outside `createLocalTable`, dropped at the end. */
+const { client, docClient, newTableName } = ownTables();
 
 /** A control-plane client that records the commands it sends. */
 const recordingClient = () => {
@@ -78,7 +53,7 @@ const recordingClient = () => {
 
 /** Creates a table directly (not through the package) and waits until it is ACTIVE. */
 const createRawTable = async (input: Omit<CreateTableCommandInput, "TableName">) => {
-  const tableName = newTableName();
+  const tableName = newTableName("ops");
   await client.send(
     new CreateTableCommand({ BillingMode: "PAY_PER_REQUEST", ...input, TableName: tableName }),
   );
@@ -114,16 +89,6 @@ const indexKeys = async (tableName: string) =>
 const describeTtl = async (tableName: string) =>
   (await client.send(new DescribeTimeToLiveCommand({ TableName: tableName })))
     .TimeToLiveDescription;
-
-/** What a promise rejects with (fails the test when it resolves). */
-const rejection = async (promise: Promise<unknown>): Promise<Record<string, unknown>> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Record<string, unknown>;
-  }
-  throw new Error("expected the promise to reject");
-};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -231,7 +196,7 @@ const RECENT = new Date(Date.UTC(2026, 2, 1, 9, 30, 0));
 
 describe("ensureTable", () => {
   it("creates a missing table with both indexes, and a second call changes nothing", async () => {
-    const tableName = newTableName();
+    const tableName = newTableName("ops");
     const first = await ensureTable(client, { tableName });
     expect(first).toEqual([{ kind: "createdTable", tableName }]);
 
@@ -255,7 +220,7 @@ describe("ensureTable", () => {
   // "Idempotent: safe at every start": two instances of a service start at once, and both
   // find the table missing before either creates it (forced here, so the race always happens).
   it("two concurrent calls on a missing table both succeed, and exactly one creates it", async () => {
-    const tableName = newTableName();
+    const tableName = newTableName("ops");
     let looked = 0;
     let bothLooked!: () => void;
     const barrier = new Promise<void>((resolve) => (bothLooked = resolve));
@@ -441,7 +406,7 @@ describe("ensureTable", () => {
   });
 
   it("with ttl: true creates the table and enables TTL on expiresAt; a second call changes nothing", async () => {
-    const tableName = newTableName();
+    const tableName = newTableName("ops");
     expect(await ensureTable(client, { tableName, ttl: true })).toEqual([
       { kind: "createdTable", tableName },
       { kind: "enabledTtl", attributeName: "expiresAt" },
@@ -457,7 +422,7 @@ describe("ensureTable", () => {
   });
 
   it("with ttl: true enables TTL on an existing complete table", async () => {
-    const tableName = newTableName();
+    const tableName = newTableName("ops");
     await ensureTable(client, { tableName });
     expect((await describeTtl(tableName))?.TimeToLiveStatus ?? "DISABLED").toBe("DISABLED");
     expect(await ensureTable(client, { tableName, ttl: true })).toEqual([
@@ -467,7 +432,7 @@ describe("ensureTable", () => {
   });
 
   it("refuses a table whose TTL is on another attribute", async () => {
-    const tableName = newTableName();
+    const tableName = newTableName("ops");
     await ensureTable(client, { tableName });
     await client.send(
       new UpdateTimeToLiveCommand({

@@ -4,34 +4,20 @@
  * completes, and no partition key of the table or of either index holds more than 2/16 of the
  * saga type's items; cleanup still finds every completed saga.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { randomUUID } from "node:crypto";
-import { createDynamoDBSagaStore, createTable, deleteTable, ensureTable, sendVia } from "../../src";
-import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { createDynamoDBSagaStore, createTable, ensureTable, sendVia } from "../../src";
 import { buildWorkload } from "../../workload/deliveries";
 import { runMessageLoop } from "../../workload/message-loop";
 import { orderSaga, SAGA_NAME, type OrderState } from "../../workload/order-saga";
+import { ownTables } from "../support/local-table";
 
 const SHARDS = 16;
-let client: DynamoDBClient;
-let docClient: DynamoDBDocumentClient;
-const created: string[] = [];
+const { client, docClient, newTableName } = ownTables();
 const freshTable = async (shards?: number) => {
-  const tableName = `sharded-${randomUUID()}`;
-  created.push(tableName);
+  const tableName = newTableName("sharded");
   await createTable(client, { tableName, ...(shards === undefined ? {} : { shards }) });
   return tableName;
 };
-
-beforeAll(() => {
-  client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: process.env.DYNAMODB_ENDPOINT });
-  docClient = DynamoDBDocumentClient.from(client);
-});
-afterAll(async () => {
-  for (const name of created) await deleteTable(client, name);
-  client.destroy();
-});
 
 const scanAll = async (tableName: string, indexName?: string) => {
   const items: Array<Record<string, unknown>> = [];

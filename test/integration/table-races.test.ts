@@ -7,16 +7,13 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
-  DynamoDBClient,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
   type ScalarAttributeType,
 } from "@aws-sdk/client-dynamodb";
-import { randomUUID } from "node:crypto";
 import {
   ConfigurationError,
-  deleteTable,
   ensureTable,
   getTableSchema,
   waitForTable,
@@ -24,29 +21,20 @@ import {
   type TableClient,
 } from "../../src";
 import { run } from "../../src/cli/program";
-import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
+import { ownTables } from "../support/local-table";
 
-let client: DynamoDBClient;
-const created: string[] = [];
+const { client, newTableName: ownTableName } = ownTables();
+const newTableName = (): string => ownTableName("races");
 const savedEnv = { ...process.env };
 
 beforeAll(() => {
-  client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: process.env.DYNAMODB_ENDPOINT });
   // For the command line, which takes credentials from the environment.
   process.env.AWS_ACCESS_KEY_ID = "local";
   process.env.AWS_SECRET_ACCESS_KEY = "local";
 });
-afterAll(async () => {
-  for (const name of created) await deleteTable(client, name);
-  client.destroy();
+afterAll(() => {
   process.env = savedEnv;
 });
-
-const newTableName = (): string => {
-  const name = `races-${randomUUID()}`;
-  created.push(name);
-  return name;
-};
 
 /** Sends through the real client; `TableClient` takes any of the control-plane commands. */
 const send = (command: Parameters<TableClient["send"]>[0]): Promise<unknown> =>

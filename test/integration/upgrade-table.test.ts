@@ -2,36 +2,21 @@
  * Tables made the 0.2.2 way, on DynamoDB Local: `createTable(client, getTableSchema(name))`,
  * and a table with 0.2.2's KEYS_ONLY cleanup index, which `ensureTable` replaces when asked.
  */
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
 import {
   createDynamoDBSagaStore,
   createTable,
-  deleteTable,
   ensureTable,
   getTableSchema,
   sendVia,
   waitForTable,
 } from "../../src";
-import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
+import { ownTables } from "../support/local-table";
 import { nextVersion, orderState, type OrderState } from "../support/states";
 
-let client: DynamoDBClient;
-const created: string[] = [];
-const freshName = (prefix: string) => {
-  const name = `${prefix}-${randomUUID()}`;
-  created.push(name);
-  return name;
-};
-
-beforeAll(() => {
-  client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: process.env.DYNAMODB_ENDPOINT });
-});
-afterAll(async () => {
-  for (const name of created) await deleteTable(client, name);
-  client.destroy();
-});
+const { client, newTableName: freshName } = ownTables();
 
 it("createTable(client, getTableSchema(name)) creates the table the store needs", async () => {
   const tableName = freshName("schema");
