@@ -346,9 +346,10 @@ export const getWriteIdsInput = (
 };
 
 /**
- * Whether any item sits under the partition `<sagaName>`: where 0.2.x kept the sagas of a
- * name (`PK = <sagaName>`, `SK = <sagaId>`). Today's partitions all start with `SAGA#`, and
- * names may not contain `#`, so nothing of this version is ever there.
+ * The first item under the partition `<sagaName>`: where 0.2.x kept the sagas of a name
+ * (`PK = <sagaName>`, `SK = <sagaId>`, a `sagaName` attribute equal to `PK`). Today's
+ * partitions all start with `SAGA#`, and names may not contain `#`, so nothing of this version
+ * is ever there. (A Query is billed by the size of what it reads, whatever it projects.)
  */
 export const legacyPartitionProbeInput = (
   table: TableNames,
@@ -357,7 +358,7 @@ export const legacyPartitionProbeInput = (
   TableName: table.tableName,
   KeyConditionExpression: "PK = :pk",
   ExpressionAttributeValues: { ":pk": sagaName },
-  ProjectionExpression: "PK",
+  ProjectionExpression: "sagaName",
   Limit: 1,
   ConsistentRead: true,
 });

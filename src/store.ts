@@ -180,21 +180,32 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     return out.Item !== undefined;
   };
 
-  // Names whose 0.2.x partition was found empty: checked once per name and process.
-  const migrated = new Set<string>();
+  // Per saga name: its 0.2.x probe, shared by concurrent misses; kept once it found nothing
+  // (one probe per name and process), dropped when it failed so that the next miss probes again.
+  const legacyChecks = new Map<string, Promise<void>>();
 
   /**
    * Before answering "no saga": a saga of 0.2.x is invisible to this layout, and saga-bus
-   * would start a second one for it. One probe per saga name until it finds nothing.
+   * would start a second one for it. One probe per saga name until it finds none.
    */
-  const assertNoLegacySagas = async (sagaName: string, init: SagaStoreErrorInit) => {
-    if (migrated.has(sagaName)) return;
-    const out = await perform(
-      { ...init, operation: "legacyCheck" },
-      new QueryCommand(legacyPartitionProbeInput(table, sagaName)),
-    );
-    if ((out.Items?.length ?? 0) > 0) throw new UnmigratedTableError(table.tableName, init);
-    migrated.add(sagaName);
+  const assertNoLegacySagas = (sagaName: string, init: SagaStoreErrorInit): Promise<void> => {
+    const known = legacyChecks.get(sagaName);
+    if (known !== undefined) return known;
+    const check = (async () => {
+      const out = await perform(
+        { ...init, operation: "legacyCheck" },
+        new QueryCommand(legacyPartitionProbeInput(table, sagaName)),
+      );
+      const [first] = out.Items ?? [];
+      // Only a 0.2.x saga (it names its saga in `sagaName`) blocks the name, not another
+      // application's item under the same key.
+      if (first !== undefined && attribute(first, "sagaName") === sagaName) {
+        throw new UnmigratedTableError(table.tableName, init);
+      }
+    })();
+    legacyChecks.set(sagaName, check);
+    check.catch(() => legacyChecks.delete(sagaName));
+    return check;
   };
 
   // Checked once per process, on the first miss; a failed check is tried again.

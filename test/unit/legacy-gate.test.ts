@@ -25,7 +25,7 @@ const fakeTable = (legacy: { items: unknown[] }) => {
 };
 
 it("a lookup that misses refuses with UnmigratedTableError naming the migrate command", async () => {
-  const { send, calls } = fakeTable({ items: [{ PK: NAME }] });
+  const { send, calls } = fakeTable({ items: [{ sagaName: NAME }] });
   const store = createDynamoDBSagaStore({ send, tableName: "sagas" });
   const error: unknown = await store.getByCorrelationId(NAME, "order-1").catch((e: unknown) => e);
   expect(error).toBeInstanceOf(UnmigratedTableError);
@@ -47,14 +47,14 @@ it("a lookup that misses refuses with UnmigratedTableError naming the migrate co
     TableName: "sagas",
     KeyConditionExpression: "PK = :pk",
     ExpressionAttributeValues: { ":pk": NAME },
-    ProjectionExpression: "PK",
+    ProjectionExpression: "sagaName",
     Limit: 1,
     ConsistentRead: true,
   });
 });
 
 it("getById misses are checked the same way", async () => {
-  const { send } = fakeTable({ items: [{ PK: NAME }] });
+  const { send } = fakeTable({ items: [{ sagaName: NAME }] });
   const store = createDynamoDBSagaStore({ send, tableName: "sagas" });
   await expect(store.getById(NAME, "saga-1")).rejects.toBeInstanceOf(UnmigratedTableError);
 });
@@ -74,13 +74,32 @@ it("an empty 0.2.x partition is probed once per name; a migrated table then cost
 });
 
 it("keeps refusing until the table is migrated, then answers", async () => {
-  const legacy = { items: [{ PK: NAME }] as unknown[] };
+  const legacy = { items: [{ sagaName: NAME }] as unknown[] };
   const { send } = fakeTable(legacy);
   const store = createDynamoDBSagaStore({ send, tableName: "sagas" });
   await expect(store.getByCorrelationId(NAME, "o-1")).rejects.toBeInstanceOf(UnmigratedTableError);
   await expect(store.getByCorrelationId(NAME, "o-1")).rejects.toBeInstanceOf(UnmigratedTableError);
   legacy.items = [];
   expect(await store.getByCorrelationId(NAME, "o-1")).toBeNull();
+});
+
+it("concurrent misses of one name share one probe", async () => {
+  const { send, calls } = fakeTable({ items: [] });
+  const store = createDynamoDBSagaStore({ send, tableName: "sagas" });
+  const misses = Array.from({ length: 50 }, (_, i) => store.getByCorrelationId(NAME, `o-${i}`));
+  expect(await Promise.all(misses)).toEqual(Array(50).fill(null));
+  expect(calls.filter((c) => c instanceof QueryCommand)).toHaveLength(1);
+});
+
+// An item under the key of a 0.2.x partition that is no 0.2.x saga (another application's, in a
+// shared table) does not block the name.
+it("an item without the saga's name in sagaName is not a 0.2.x saga", async () => {
+  const { send } = fakeTable({ items: [{ sagaName: "Other" }, {}] });
+  const store = createDynamoDBSagaStore({ send, tableName: "sagas" });
+  expect(await store.getByCorrelationId(NAME, "o-1")).toBeNull();
+  const { send: sendBare } = fakeTable({ items: [{}] });
+  const bare = createDynamoDBSagaStore({ send: sendBare, tableName: "sagas" });
+  expect(await bare.getByCorrelationId(NAME, "o-1")).toBeNull();
 });
 
 it("a hit costs no probe", async () => {
