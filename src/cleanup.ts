@@ -29,7 +29,7 @@ import { ConfigurationError, DynamoDBRequestError } from "./errors.js";
 import { attribute, isRetryableReason } from "./failures.js";
 import type { Perform } from "./request.js";
 import { limiter } from "./limiter.js";
-import { scanSegments, stopSignal } from "./parallel-scan.js";
+import { scanSegments, settleAll, stopSignal } from "./parallel-scan.js";
 import { backoff, type Timing } from "./timing.js";
 
 /** Progress of a cleanup run, reported after every batch. */
@@ -203,7 +203,8 @@ export const deleteCompletedBefore = async (
       const batch = victims.slice(i, i + MAX_BATCH_STATEMENTS);
       batches.push(limit(() => deleteBatch(batch)));
     }
-    await Promise.all(batches);
+    // Every batch ends before the page does: a failure never leaves deletes running behind it.
+    await settleAll(batches);
     return page.LastEvaluatedKey;
   });
   return deleted;

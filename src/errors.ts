@@ -55,7 +55,7 @@ const MAX_PROBLEM = 240;
 /** Longest saga name or id quoted in a message (the fields hold them whole). */
 const MAX_QUOTED_KEY = 80;
 /** Longest part of an AWS error message copied into ours. */
-const MAX_CAUSE_MESSAGE = 200;
+export const MAX_CAUSE_MESSAGE = 200;
 
 /** Sets a property that serialisers and `util.inspect` skip by default. */
 const hide = (target: object, key: string, value: unknown): void => {
@@ -99,7 +99,8 @@ export class SagaStoreError extends Error {
   }
 }
 
-const subject = (init: SagaStoreErrorInit): string =>
+/** `saga "<name>" (id "<id>")`, each clipped: how messages name the saga. */
+export const subject = (init: SagaStoreErrorInit): string =>
   `saga "${clip(init.sagaName ?? "?", MAX_QUOTED_KEY)}"` +
   (init.sagaId === undefined ? "" : ` (id "${clip(init.sagaId, MAX_QUOTED_KEY)}")`);
 

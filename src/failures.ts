@@ -4,7 +4,14 @@
  * refusal that retrying will not fix (thrown as `DynamoDBRequestError`).
  */
 import type { RetryableErrorClasses } from "./core-link.js";
-import { DynamoDBRequestError, SagaStoreError, type SagaStoreErrorInit } from "./errors.js";
+import {
+  clip,
+  DynamoDBRequestError,
+  MAX_CAUSE_MESSAGE,
+  SagaStoreError,
+  subject,
+  type SagaStoreErrorInit,
+} from "./errors.js";
 
 interface AwsErrorShape {
   readonly name?: unknown;
@@ -33,6 +40,13 @@ const RETRYABLE_NAMES = new Set([
   "TimeoutError",
   "RequestTimeout",
   "RequestTimeoutException",
+  // Credentials that expired or could not be fetched in time (a slow metadata endpoint or
+  // STS): the SDK fetches them again on the next attempt. A worker with none at all fails the
+  // same way, and ends in the dead-letter queue once saga-bus's retries run out.
+  "ExpiredTokenException",
+  "CredentialsProviderError",
+  "ProviderError",
+  "TokenProviderError",
 ]);
 
 /**
@@ -147,9 +161,9 @@ export const toStoreError = (
   }
   if (isRetryable(error)) {
     const cause = error instanceof Error ? error : new Error(String(error));
-    const who = `saga "${init.sagaName ?? "?"}"` + (init.sagaId ? ` (id "${init.sagaId}")` : "");
+    const reason = clip(`${cause.name}: ${cause.message}`, MAX_CAUSE_MESSAGE);
     return new classes.TransientError(
-      `${operation} of ${who} failed and may succeed on retry: ${cause.name}: ${cause.message}`,
+      `${operation} of ${subject(init)} failed and may succeed on retry: ${reason}`,
       cause,
     );
   }

@@ -177,6 +177,19 @@ describe("update", () => {
     expect(error.cause).toMatchObject({ name: "TransactionConflictException" });
   });
 
+  // Credentials that expired or came too slowly from the metadata endpoint: the SDK fetches them
+  // again, so a retry may pass; dead-lettering every message in flight would not.
+  it.each(["ExpiredTokenException", "CredentialsProviderError", "ProviderError"])(
+    "%s becomes a TransientError, its message clipped",
+    async (name) => {
+      const { send } = scriptedSend(awsError(name, { message: `${name}: ${"x".repeat(5000)}` }));
+      const error = await rejection(makeStore(send).update(NAME, makeState({}, { version: 1 }), 0));
+      expect(error).toBeInstanceOf(TransientError);
+      expect(error.cause).toMatchObject({ name });
+      expect(error.message.length).toBeLessThan(400);
+    },
+  );
+
   it("DynamoDB's refusal of an oversized item becomes StateTooLargeError", async () => {
     const { send } = scriptedSend(
       awsError("ValidationException", {
