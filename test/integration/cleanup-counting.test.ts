@@ -11,6 +11,7 @@ import {
   type Send,
 } from "../../src";
 import { createLocalTable, type LocalTable } from "../support/local-table";
+import { sagaItems } from "../support/saga-items";
 import { orderState, startMetadata, type OrderState } from "../support/states";
 
 let table: LocalTable;
@@ -53,26 +54,6 @@ const seedCompleted = async (
   return ids;
 };
 
-/** Every item of one saga name (saga and correlation items), by a strongly consistent scan. */
-const itemsOf = async (sagaName: string) => {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await table.docClient.send(
-      new ScanCommand({
-        TableName: table.tableName,
-        ConsistentRead: true,
-        FilterExpression: "PK = :pk",
-        ExpressionAttributeValues: { ":pk": `SAGA#${sagaName}` },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
-  return items;
-};
-
 describe("deleteCompletedBefore counts only its own deletions", () => {
   it("two concurrent cleanups of the same 300 sagas return 300 in all, and their progress never adds up to more", async () => {
     const name = "Concurrent";
@@ -108,7 +89,7 @@ describe("deleteCompletedBefore counts only its own deletions", () => {
     expect(counts[0]! + counts[1]!).toBe(300);
     expect(latest).toEqual(counts);
     expect(mostReported).toBe(300);
-    expect(await itemsOf(name)).toEqual([]);
+    expect(await sagaItems(table, name)).toEqual([]);
   });
 
   it("does not count sagas already deleted (by TTL) between its scan and its deletes, and still removes their correlation items", async () => {
@@ -146,7 +127,7 @@ describe("deleteCompletedBefore counts only its own deletions", () => {
     expect(deleted).toBe(40);
     expect(progress.at(-1)).toBe(40);
     expect(Math.max(...progress)).toBe(40);
-    expect(await itemsOf(name)).toEqual([]);
+    expect(await sagaItems(table, name)).toEqual([]);
   });
 });
 
@@ -159,7 +140,7 @@ describe("deleteCompletedBefore with a cutoff after year 9999", () => {
     await makeStore().insert(name, "active", active);
 
     expect(await makeStore().deleteCompletedBefore(name, LAST_DATE)).toBe(5);
-    const left = await itemsOf(name);
+    const left = await sagaItems(table, name);
     expect(left.map((i) => i.SK).sort()).toEqual(["CORR#active", `ID#${active.metadata.sagaId}`]);
   });
 });

@@ -15,7 +15,6 @@ import {
   DeleteCommand,
   GetCommand,
   QueryCommand,
-  ScanCommand,
 } from "@aws-sdk/lib-dynamodb";
 import {
   ConcurrencyError,
@@ -31,6 +30,7 @@ import {
 } from "../../src";
 import { rejection } from "../support/caught";
 import { createLocalTable, ownTables, type LocalTable } from "../support/local-table";
+import { sagaItems } from "../support/saga-items";
 import { nextVersion, orderState, startMetadata, type OrderState } from "../support/states";
 
 // ---------------------------------------------------------------------------------------------
@@ -132,34 +132,14 @@ const rawItem = async (sagaName: string, sk: string) =>
     )
   ).Item;
 
-/** Every item of one saga name (saga and correlation items), by a strongly consistent scan. */
-const itemsOf = async (sagaName: string) => {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await table.docClient.send(
-      new ScanCommand({
-        TableName: table.tableName,
-        ConsistentRead: true,
-        FilterExpression: "PK = :pk",
-        ExpressionAttributeValues: { ":pk": `SAGA#${sagaName}` },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
-  return items;
-};
-
 const sagaIdsOf = async (sagaName: string) =>
-  (await itemsOf(sagaName))
+  (await sagaItems(table, sagaName))
     .filter((i) => String(i.SK).startsWith("ID#"))
     .map((i) => i.sagaId as string)
     .sort();
 
 const correlationIdsOf = async (sagaName: string) =>
-  (await itemsOf(sagaName))
+  (await sagaItems(table, sagaName))
     .filter((i) => String(i.SK).startsWith("CORR#"))
     .map((i) => String(i.SK).slice("CORR#".length))
     .sort();
@@ -677,7 +657,7 @@ describe("cleanup", () => {
       expect(progress[i]!).toBeGreaterThan(progress[i - 1]!);
     }
     expect(progress.at(-1)).toBe(40);
-    expect(await itemsOf(name)).toEqual([]);
+    expect(await sagaItems(table, name)).toEqual([]);
   });
 
   it("never deletes a saga reopened after completing before the cutoff", async () => {
@@ -751,7 +731,7 @@ describe("cleanup", () => {
     const second = await completedSaga(store, "Order", "la-Order-b", OLD);
 
     expect(await store.deleteCompletedBefore("Order", CUTOFF)).toBe(2);
-    expect(await itemsOf("Order")).toEqual([]);
+    expect(await sagaItems(table, "Order")).toEqual([]);
     expect(await store.getById("Order", second.metadata.sagaId)).toBeNull();
     for (const name of names.filter((n) => n !== "Order")) {
       expect(await store.getByCorrelationId(name, `la-${name}`)).toEqual(states[name]);
