@@ -64,6 +64,27 @@ afterAll(async () => {
   process.env = savedEnv;
 });
 
+/** `show` of an OrderSaga in the shared table, found by `lookup` (`--id <id>`, …). */
+const showOrder = (...lookup: string[]): string[] => [
+  "--table",
+  table.tableName,
+  "show",
+  "--saga",
+  "OrderSaga",
+  ...lookup,
+];
+
+/** `cleanup` of the sagas of `sagaName` in the shared table, older than `duration`. */
+const cleanupOf = (sagaName: string, duration: string): string[] => [
+  "--table",
+  table.tableName,
+  "cleanup",
+  "--saga",
+  sagaName,
+  "--older-than",
+  duration,
+];
+
 describe("table", () => {
   it("schema prints getTableSchema as JSON, without a request", async () => {
     const out = await cli([
@@ -258,15 +279,7 @@ describe("show", () => {
     const expected = JSON.parse(JSON.stringify(state));
     expect(expected.placedAt).toBe("2026-11-25T12:34:56.789Z");
 
-    const byId = await cli([
-      "--table",
-      table.tableName,
-      "show",
-      "--saga",
-      "OrderSaga",
-      "--id",
-      state.metadata.sagaId,
-    ]);
+    const byId = await cli(showOrder("--id", state.metadata.sagaId));
     expect(byId).toMatchObject({ code: 0, stderr: "" });
     expect(JSON.parse(byId.stdout)).toEqual(expected);
     expect(byId.stdout).toBe(`${JSON.stringify(JSON.parse(byId.stdout), null, 2)}\n`);
@@ -285,29 +298,13 @@ describe("show", () => {
   });
 
   it("says not found with exit code 1", async () => {
-    const byId = await cli([
-      "--table",
-      table.tableName,
-      "show",
-      "--saga",
-      "OrderSaga",
-      "--id",
-      "nope",
-    ]);
+    const byId = await cli(showOrder("--id", "nope"));
     expect(byId).toEqual({
       code: 1,
       stdout: "",
       stderr: `error: saga "OrderSaga" with id "nope" not found in table ${table.tableName}\n`,
     });
-    const byCorrelation = await cli([
-      "--table",
-      table.tableName,
-      "show",
-      "--saga",
-      "OrderSaga",
-      "--correlation",
-      "nope",
-    ]);
+    const byCorrelation = await cli(showOrder("--correlation", "nope"));
     expect(byCorrelation.code).toBe(1);
     expect(byCorrelation.stderr).toMatch(
       /^error: saga "OrderSaga" with correlation id "nope" not found/,
@@ -315,20 +312,10 @@ describe("show", () => {
   });
 
   it("needs exactly one of --id and --correlation (exit code 2)", async () => {
-    const neither = await cli(["--table", table.tableName, "show", "--saga", "OrderSaga"]);
+    const neither = await cli(showOrder());
     expect(neither.code).toBe(2);
     expect(neither.stderr).toMatch(/^error: show needs one of --id <sagaId> or --correlation/);
-    const both = await cli([
-      "--table",
-      table.tableName,
-      "show",
-      "--saga",
-      "OrderSaga",
-      "--id",
-      "a",
-      "--correlation",
-      "b",
-    ]);
+    const both = await cli(showOrder("--id", "a", "--correlation", "b"));
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/cannot be used with option '--correlation/);
     const noSaga = await cli(["--table", table.tableName, "show", "--id", "a"]);
@@ -364,7 +351,7 @@ describe("cleanup", () => {
     const active = orderState("active");
     await store.insert(name, "active", active);
 
-    const args = ["--table", table.tableName, "cleanup", "--saga", name, "--older-than", "30d"];
+    const args = cleanupOf(name, "30d");
     const dry = await cli([...args, "--dry-run"]);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(
@@ -395,10 +382,9 @@ describe("cleanup", () => {
     let drawn = "";
     const terminal = Object.assign(new PassThrough(), { isTTY: true, columns: 120 });
     terminal.on("data", (chunk: Buffer) => (drawn += chunk.toString()));
-    const out = await cli(
-      ["--table", table.tableName, "cleanup", "--saga", name, "--older-than", "1d"],
-      { progressStream: terminal as unknown as NodeJS.WriteStream },
-    );
+    const out = await cli(cleanupOf(name, "1d"), {
+      progressStream: terminal as unknown as NodeJS.WriteStream,
+    });
     expect(out).toMatchObject({ code: 0, stderr: "" });
     expect(out.stdout).toMatch(/^deleted 1 saga of CleanupBar completed before /);
     expect(drawn).toContain(`cleanup ${name} [`);
@@ -418,15 +404,7 @@ describe("cleanup", () => {
     "1w",
     "99999999999d",
   ])("rejects the duration %j with exit code 2", async (duration) => {
-    const out = await cli([
-      "--table",
-      table.tableName,
-      "cleanup",
-      "--saga",
-      "S",
-      "--older-than",
-      duration,
-    ]);
+    const out = await cli(cleanupOf("S", duration));
     expect(out.code).toBe(2);
     expect(out.stdout).toBe("");
     expect(out.stderr).toMatch(/^error: option '--older-than <duration>' argument .+ is invalid/);
@@ -624,29 +602,13 @@ describe("--json: one JSON document on stdout", () => {
   it("show prints the saga as without --json", async () => {
     const state = orderState("order-json");
     await store.insert("OrderSaga", "order-json", state);
-    const args = [
-      "--table",
-      table.tableName,
-      "show",
-      "--saga",
-      "OrderSaga",
-      "--id",
-      state.metadata.sagaId,
-    ];
+    const args = showOrder("--id", state.metadata.sagaId);
     const plain = await cli(args);
     expect(await json(args)).toEqual(JSON.parse(plain.stdout));
   });
 
   it("cleanup reports the cutoff and the count, in a dry run and in a real one", async () => {
-    const args = [
-      "--table",
-      table.tableName,
-      "cleanup",
-      "--saga",
-      "JsonCleanup",
-      "--older-than",
-      "1d",
-    ];
+    const args = cleanupOf("JsonCleanup", "1d");
     const dry = await json([...args, "--dry-run"]);
     expect(dry).toEqual({
       sagaName: "JsonCleanup",
