@@ -36,6 +36,7 @@ import {
   type TracedRequest,
 } from "../../bench/heat/trace";
 import { seededRandom } from "../../workload/deliveries";
+import { awsError } from "../support/fake-send";
 import { steppingClock, throttlingSend } from "../support/throttling-send";
 
 const NAMES = { tableName: "sagas", correlationIndexName: "GSI1", cleanupIndexName: "GSI2" };
@@ -55,14 +56,6 @@ const state = (sagaId: string, version: number, isCompleted = false): SagaState 
 const encoded = (sagaId: string, version: number, isCompleted = false) =>
   encodeState(state(sagaId, version, isCompleted), {}, undefined);
 
-const awsError = (name: string, extra: Record<string, unknown> = {}) =>
-  Object.assign(new Error(name), {
-    name,
-    $fault: "client",
-    $metadata: { httpStatusCode: 400 },
-    ...extra,
-  });
-
 describe("trace: what each request touches", () => {
   /** Answers like DynamoDB Local does with ReturnConsumedCapacity INDEXES (measured). */
   const localAnswers: Send = async (command) => {
@@ -81,7 +74,7 @@ describe("trace: what each request touches", () => {
     if (command instanceof UpdateCommand) {
       const completes = String(command.input.UpdateExpression).includes("if_not_exists");
       if ((command.input.ExpressionAttributeValues ?? {})[":expectedVersion"] === 9) {
-        throw awsError("ConditionalCheckFailedException");
+        throw awsError("ConditionalCheckFailedException", { $fault: "client" });
       }
       return {
         ConsumedCapacity: {

@@ -9,6 +9,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createDynamoDBSagaStore, DynamoDBSagaStore, type StoreCommand } from "../../src";
 import { requireBuiltPackage, ROOT, scratchDir } from "../support/built-package";
+import { awsError, cancelled } from "../support/fake-send";
 
 class AppConcurrencyError extends Error {
   constructor(
@@ -34,9 +35,6 @@ const retryableErrors = {
   TransientError: AppTransientError,
 };
 
-const awsError = (name: string, extra: Record<string, unknown> = {}) =>
-  Object.assign(new Error(name), { name, $metadata: { httpStatusCode: 400 }, ...extra });
-
 const metadata = (version: number) => ({
   sagaId: "saga-1",
   version,
@@ -60,25 +58,15 @@ describe("in process", () => {
   });
 
   it("a lost start race throws the given ConcurrencyError", async () => {
-    const send = failing(
-      awsError("TransactionCanceledException", {
-        CancellationReasons: [
-          { Code: "None" },
-          { Code: "ConditionalCheckFailed", Item: { sagaId: { S: "other" } } },
-        ],
-      }),
-    );
+    /** The correlation guard of the start is held by another saga. */
+    const lostRace = () =>
+      cancelled([
+        { Code: "None" },
+        { Code: "ConditionalCheckFailed", Item: { sagaId: { S: "other" } } },
+      ]);
+    const send = failing(lostRace());
     // The holder exists: the consistent read that checks it answers an item.
-    send.mockImplementationOnce(async () =>
-      Promise.reject(
-        awsError("TransactionCanceledException", {
-          CancellationReasons: [
-            { Code: "None" },
-            { Code: "ConditionalCheckFailed", Item: { sagaId: { S: "other" } } },
-          ],
-        }),
-      ),
-    );
+    send.mockImplementationOnce(async () => Promise.reject(lostRace()));
     send.mockImplementationOnce(async () => ({ Item: { correlationId: "c-1" } }));
     const store = createDynamoDBSagaStore({ send, tableName: "sagas", retryableErrors });
     const error = await store
