@@ -9,6 +9,7 @@
  */
 import type { RetryableErrorClasses } from "./core-link.js";
 import type { TableNames } from "./commands.js";
+import { SagaStoreError, subject } from "./errors.js";
 import { toStoreError } from "./failures.js";
 import { observed, type Perform, type RequestContext, type RequestObserver } from "./request.js";
 import type { TableClient } from "./table.js";
@@ -54,6 +55,14 @@ export const ensuringTable = (
     const observe = (client: TableClient) => observedTableClient(client, observer, ensureContext);
     ensuring ??= step({ ...request, observe }).catch(async (error: unknown) => {
       ensuring = undefined;
+      const { TransientError } = await classes;
+      // A table or index still being built by someone else: the next delivery may find it done.
+      if (SagaStoreError.is(error, "table.") && error.details?.timedOut === true) {
+        throw new TransientError(
+          `ensureTable of ${subject(context)} failed and may succeed on retry: ${error.message}`,
+          error,
+        );
+      }
       // Part of the operation: typed like its own failures (a throttled DescribeTable is a
       // TransientError, not a raw AWS error).
       throw toStoreError(error, "ensureTable", context, await classes);

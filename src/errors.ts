@@ -177,8 +177,12 @@ export class InvalidItemError extends SagaStoreError {
 
 /** A misconfigured store, table or pagination cursor. */
 export class ConfigurationError extends SagaStoreError {
-  constructor(code: "cursor.invalid" | "options.invalid" | "table.invalid", message: string) {
-    super(code, message);
+  constructor(
+    code: "cursor.invalid" | "options.invalid" | "table.invalid",
+    message: string,
+    details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(code, message, details === undefined ? {} : { details });
     this.name = "ConfigurationError";
   }
 }

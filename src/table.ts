@@ -222,15 +222,25 @@ export const waitForTable = async (
     maxWaitSeconds = 300,
     gone = false,
     timing = REAL_TIMING,
-  }: { maxWaitSeconds?: number; gone?: boolean; timing?: Timing } = {},
+    indexes,
+  }: {
+    maxWaitSeconds?: number;
+    gone?: boolean;
+    timing?: Timing;
+    /** The indexes that must be ACTIVE (default: all; others may be building meanwhile). */
+    indexes?: readonly string[];
+  } = {},
 ): Promise<void> => {
   const deadline = timing.now() + maxWaitSeconds * 1000;
+  const awaited = (name: string | undefined) => indexes === undefined || indexes.includes(name!);
   for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
     try {
       const { Table } = await describe(client, tableName);
       const active =
         Table?.TableStatus === "ACTIVE" &&
-        (Table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === "ACTIVE");
+        (Table.GlobalSecondaryIndexes ?? []).every(
+          (index) => !awaited(index.IndexName) || index.IndexStatus === "ACTIVE",
+        );
       if (active && !gone) return;
     } catch (error) {
       if (!isTableNotFound(error)) throw error;
@@ -240,6 +250,7 @@ export const waitForTable = async (
       throw new ConfigurationError(
         "table.invalid",
         `table ${tableName} did not become ${gone ? "deleted" : "ACTIVE"} within ${maxWaitSeconds}s`,
+        { timedOut: true },
       );
     }
     await timing.sleep(delay);
@@ -496,10 +507,12 @@ export const ensureTable = async (
 ): Promise<TableChange[]> => {
   const { tableName } = options;
   const schema = getTableSchema(tableName, options);
+  // Only the store's own indexes: another application's index may backfill for hours.
   const wait = () =>
     waitForTable(client, tableName, {
       maxWaitSeconds: options.maxWaitSeconds,
       timing: options.timing,
+      indexes: (schema.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName!),
     });
   const current = async (): Promise<TableDescription | undefined> => {
     try {
@@ -525,9 +538,17 @@ export const ensureTable = async (
   if (table !== undefined) {
     const replace = options.replaceIndexes === true;
     refuseMismatch(table, schema, { projections: !replace });
-    await wait();
+    const replaced = replace ? mismatchedProjections(table, schema) : [];
+    const missing = (schema.GlobalSecondaryIndexes ?? []).filter(
+      (index) => !table!.GlobalSecondaryIndexes?.some((i) => i.IndexName === index.IndexName),
+    );
+    // A table that serves the store is not waited for: an UPDATING table (capacity, another
+    // index, a replica) reads and writes as usual. One still being created does not.
+    if (table.TableStatus === "CREATING" || replaced.length > 0 || missing.length > 0) {
+      await wait();
+    }
     if (replace) {
-      for (const { indexName, reason } of mismatchedProjections(table, schema)) {
+      for (const { indexName, reason } of replaced) {
         if (await deleteIndex(client, tableName, indexName, wait)) {
           changes.push({ kind: "deletedIndex", indexName, reason });
         }
