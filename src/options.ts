@@ -30,8 +30,9 @@ export interface DynamoDBSagaStoreDeps<TState extends SagaState = SagaState> {
   readonly cleanupIndexName?: string;
   /**
    * `"strong"` (default): reads see every write that has returned; a correlation lookup
-   * costs two strongly consistent reads. `"eventual"`: the seed's single query of the
-   * correlation index, a quarter of the read cost, but it may miss a saga inserted moments ago.
+   * costs two strongly consistent reads. `"eventual"`: the same two reads eventually
+   * consistent, half the read cost; a miss is confirmed by the strong path, so a lookup by
+   * correlation id never misses a saga whose insert returned. `getById` is one read either way.
    */
   readonly consistency?: Consistency;
   /**

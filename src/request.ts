@@ -140,7 +140,11 @@ export interface RequestStart {
   readonly input: unknown;
 }
 
-/** How one request ended: the answer, or the failure as DynamoDB or the SDK raised it. */
+/**
+ * How one request ended: the answer, or the failure as DynamoDB or the SDK raised it. Both
+ * are the SDK's own objects and may carry whole saga items, state values included: observers
+ * should record names, codes and counts, not the objects.
+ */
 export type RequestEnd =
   | { readonly ok: true; readonly output: unknown; readonly durationMs: number }
   | { readonly ok: false; readonly error: unknown; readonly durationMs: number };

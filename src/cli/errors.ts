@@ -17,7 +17,10 @@ export const ExitCode = {
    * region to be found.
    */
   usage: 2,
-  /** `table describe`: the table exists but the store cannot use it as it is. */
+  /**
+   * Not ready for the store: `table describe` found the table unusable as it is, or `migrate`
+   * left (or, dry, would leave) 0.2.x sagas behind, which block their saga names.
+   */
   notReady: 3,
 } as const;
 

@@ -267,8 +267,9 @@ describe("a table written by 0.2.2, migrated through the built CLI", () => {
     migrated = await cli(["--table", tableName, "migrate"]);
   }, 120_000);
 
-  it("exits 0 and prints what it converted, skipped and why", () => {
-    expect(migrated).toMatchObject({ code: 0, stderr: "" });
+  it("exits 3 (not ready), and prints what it converted, skipped and why", () => {
+    expect(migrated).toMatchObject({ code: 3 });
+    expect(migrated.stderr).toContain("1 saga was skipped: their saga names stay blocked");
     expect(migrated.stdout).toMatch(
       new RegExp(
         `^migrated table ${tableName}: 30 sagas converted, 0 already migrated, 1 skipped ` +
@@ -542,7 +543,8 @@ describe("--dry-run", () => {
     const before = await snapshot(tableName);
 
     const dry = await cli(["--table", tableName, "migrate", "--dry-run"]);
-    expect(dry).toMatchObject({ code: 0, stderr: "" });
+    expect(dry).toMatchObject({ code: 3 });
+    expect(dry.stderr).toContain("1 saga would be skipped");
     expect(await snapshot(tableName)).toBe(before);
     expect(dry.stdout).toMatch(
       new RegExp(

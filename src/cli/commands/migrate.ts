@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { performance } from "node:perf_hooks";
 import { migrateTable, type MigrateProgress, type MigrateSummary } from "../../migrate.js";
 import { connectedAction } from "../context.js";
+import { CliError, ExitCode } from "../errors.js";
 import { jsonText, type CliIO } from "../io.js";
 import {
   bulkOptions,
@@ -112,6 +113,16 @@ export const addMigrateCommand = (program: Command, io: CliIO): void => {
               } satisfies MigrateReport)
             : formatMigrateSummary(summary, options.table, seconds),
         );
+        // A deployment step (`migrate && deploy`) must not pass while sagas stay behind: every
+        // lookup miss of their names fails with UnmigratedTableError until they are resolved.
+        const skipped = summary.skipped.length;
+        if (skipped > 0) {
+          throw new CliError(
+            `${count(skipped, "saga")} ${summary.dryRun ? "would be" : skipped === 1 ? "was" : "were"} skipped: ` +
+              "their saga names stay blocked (UnmigratedTableError) until each is resolved and migrate runs again",
+            ExitCode.notReady,
+          );
+        }
       }),
     );
 };
