@@ -31,6 +31,7 @@ import {
 import { rejection } from "../support/caught";
 import { createLocalTable, ownTables, type LocalTable } from "../support/local-table";
 import { sagaItems } from "../support/saga-items";
+import { recordingTableClient } from "../support/table-client";
 import { nextVersion, orderState, startMetadata, type OrderState } from "../support/states";
 
 // ---------------------------------------------------------------------------------------------
@@ -39,15 +40,11 @@ import { nextVersion, orderState, startMetadata, type OrderState } from "../supp
 /** Tables this file creates outside `createLocalTable`, dropped at the end. */
 const { client, docClient, newTableName } = ownTables();
 
-/** A control-plane client that records the commands it sends. */
+/** A control-plane client that records the commands it sends to DynamoDB Local. */
 const recordingClient = () => {
-  const sent: object[] = [];
-  const recorder: TableClient = {
-    send: (command) => {
-      sent.push(command);
-      return client.send(command as never);
-    },
-  };
+  const { client: recorder, sent } = recordingTableClient((command) =>
+    client.send(command as never),
+  );
   return { recorder, sent };
 };
 

@@ -22,6 +22,7 @@ import {
 } from "../../src";
 import { run } from "../../src/cli/program";
 import { ownTables } from "../support/local-table";
+import { recordingTableClient } from "../support/table-client";
 
 const { client, newTableName: ownTableName } = ownTables();
 const newTableName = (): string => ownTableName("races");
@@ -328,13 +329,7 @@ describe("index key attributes of the wrong type", () => {
         },
       ],
     }));
-    const sent: object[] = [];
-    const recorder: TableClient = {
-      send: (command) => {
-        sent.push(command);
-        return send(command);
-      },
-    };
+    const { client: recorder, sent } = recordingTableClient(send);
     const error = await ensureTable(recorder, { tableName }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error).toMatchObject({ code: "table.invalid" });

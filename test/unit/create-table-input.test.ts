@@ -1,19 +1,15 @@
 /** `createTable` takes its options, 0.2.2's `{ tableName, … }`, or `getTableSchema`'s result. */
 import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
-import { createTable, getTableSchema, type TableClient } from "../../src";
+import { createTable, getTableSchema } from "../../src";
+import { recordingTableClient } from "../support/table-client";
 
 /** A client whose table is ACTIVE as soon as it is created; records what was sent. */
 const fakeClient = () => {
-  const sent: unknown[] = [];
-  const client: TableClient = {
-    send: jest.fn(async (command: unknown) => {
-      sent.push(command);
-      if (command instanceof DescribeTableCommand) {
-        return { Table: { TableStatus: "ACTIVE", GlobalSecondaryIndexes: [] } };
-      }
-      return {};
-    }),
-  };
+  const { client, sent } = recordingTableClient((command) =>
+    command instanceof DescribeTableCommand
+      ? { Table: { TableStatus: "ACTIVE", GlobalSecondaryIndexes: [] } }
+      : {},
+  );
   return { client, created: () => sent.filter((c) => c instanceof CreateTableCommand) };
 };
 

@@ -16,23 +16,11 @@ import {
   ensureTable,
   getTableSchema,
   type CreateTableOptions,
-  type TableClient,
 } from "../../src";
 import { tableMismatch } from "../../src/internals";
 import { tableReport } from "../../src/cli/describe";
 import { rejection } from "../support/caught";
-
-/** A client that records what it is sent and answers with `answer`. */
-const fakeClient = (answer: (command: object) => unknown = () => ({})) => {
-  const sent: object[] = [];
-  const client: TableClient = {
-    send: (command) => {
-      sent.push(command);
-      return Promise.resolve().then(() => answer(command));
-    },
-  };
-  return { client, sent };
-};
+import { recordingTableClient } from "../support/table-client";
 
 /** An AWS-style error: DynamoDB's name and message. */
 const awsError = (name: string, message: string): Error =>
@@ -93,7 +81,7 @@ describe("table options DynamoDB would refuse are a ConfigurationError before an
     expect(schemaError).toMatchObject(expected);
     expect((schemaError as Error).message).toContain(message);
 
-    const { client, sent } = fakeClient();
+    const { client, sent } = recordingTableClient();
     expect(await rejection(createTable(client, options))).toMatchObject(expected);
     expect(await rejection(ensureTable(client, { ...options, ttl: true }))).toMatchObject(expected);
     expect(sent).toEqual([]);
@@ -168,7 +156,7 @@ describe("an existing table whose index keys are not strings", () => {
 
   it("ensureTable refuses it with table.invalid and sends no UpdateTable", async () => {
     const table = described({ GSI1SK: "N" });
-    const { client, sent } = fakeClient(() => ({ Table: table }));
+    const { client, sent } = recordingTableClient(() => ({ Table: table }));
     const error = await rejection(ensureTable(client, { tableName: "sagas" }));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error).toMatchObject({ code: "table.invalid" });
@@ -198,7 +186,7 @@ describe("enabling TTL when another process enables it in between", () => {
    */
   const racedClient = (attributeName: string, refusal: Error) => {
     let ttlReads = 0;
-    return fakeClient((command) => {
+    return recordingTableClient((command) => {
       if (command instanceof DescribeTableCommand) return { Table: activeTable() };
       // The layout marker: none, so the table has the default layout.
       if (command instanceof GetItemCommand) return {};
