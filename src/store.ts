@@ -80,7 +80,10 @@ export interface FindByNameResult<TState> {
 
 /** The store: saga-bus's contract plus listing and cleanup. Free functions, no `this`. */
 export interface DynamoDBSagaStoreFunctions<TState extends SagaState> extends SagaStore<TState> {
-  /** One page of the sagas of a name, in saga id order. */
+  /**
+   * One page of the sagas of a name, in saga id order (sharded without a `limit`: in order
+   * within the page).
+   */
   findByName(sagaName: string, options?: FindByNameOptions): Promise<FindByNameResult<TState>>;
   /** Every saga of a name, page after page. */
   findAllByName(
@@ -486,9 +489,11 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
   };
 
   /**
-   * One page over the N partitions of a sharded name: a page of each, merged in sort key
-   * order (DynamoDB's, by UTF-8 bytes), the first `limit` kept; the cursor remembers how far
-   * each partition was read, so items fetched but not kept are read again next page.
+   * One page over the N partitions of a sharded name, merged in sort key order (DynamoDB's, by
+   * UTF-8 bytes). With a `limit`, each partition is read in chunks (limit/N items, doubling on
+   * each refill), and one is read further only when its chunk is used up and it may hold the
+   * next item: a page reads about twice its `limit`, not N times. Without one, a page is one
+   * DynamoDB page of each partition. The cursor holds how far each partition was taken.
    */
   const findInShards = async (
     sagaName: string,
@@ -496,45 +501,80 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     startKey: string | undefined,
   ): Promise<FindByNameResult<TState>> => {
     const init = { sagaName };
-    const positions =
+    const { limit } = query;
+    const starts =
       startKey === undefined
         ? Array.from({ length: layout.shards }, (): ShardPosition => "")
         : decodeShardCursor(startKey, layout.shards);
-    const pages = await Promise.all(
-      positions.map(async (position, shard) => {
-        if (position === null) return { items: [], more: undefined };
-        const out = await perform(
-          { ...init, operation: "findByName" },
-          new QueryCommand(
-            findByNameInput(
-              table,
-              sagaName,
-              { ...query, startSortKey: position === "" ? undefined : position },
-              consistency === "strong",
-              shard,
-            ),
+    const shards = starts.map((start) => ({
+      /** Where the next read starts (`""`: at the beginning; `null`: read to the end). */
+      next: start,
+      /** Read and not taken, in sort key order. */
+      buffer: [] as Array<{ readonly item: Record<string, unknown>; readonly sk: string }>,
+      /** Where to read again from to get the buffer back: after the last item taken. */
+      resume: start,
+      chunk: limit === undefined ? undefined : Math.ceil(limit / layout.shards),
+    }));
+    type Shard = (typeof shards)[number];
+
+    const refill = async (state: Shard, shard: number) => {
+      state.resume = state.next;
+      const out = await perform(
+        { ...init, operation: "findByName" },
+        new QueryCommand(
+          findByNameInput(
+            table,
+            sagaName,
+            {
+              limit: state.chunk,
+              completed: query.completed,
+              startSortKey: state.next === "" || state.next === null ? undefined : state.next,
+            },
+            consistency === "strong",
+            shard,
           ),
-        );
-        const more = attribute(out.LastEvaluatedKey, "SK");
-        return { items: out.Items ?? [], more: typeof more === "string" ? more : undefined };
-      }),
+        ),
+      );
+      for (const item of out.Items ?? []) {
+        state.buffer.push({ item, sk: String(attribute(item, "SK")) });
+      }
+      const more = attribute(out.LastEvaluatedKey, "SK");
+      state.next = typeof more === "string" ? more : null;
+      if (state.chunk !== undefined) state.chunk = Math.min(state.chunk * 2, limit ?? state.chunk);
+    };
+    /** Reads every partition that has nothing in hand but may hold more. */
+    const refillEmpty = () =>
+      Promise.all(
+        shards.map((state, shard) =>
+          state.buffer.length === 0 && state.next !== null ? refill(state, shard) : undefined,
+        ),
+      );
+    const before = (a: Shard, b: Shard) =>
+      Buffer.compare(Buffer.from(a.buffer[0]!.sk), Buffer.from(b.buffer[0]!.sk)) <= 0 ? a : b;
+
+    const kept: Array<Record<string, unknown>> = [];
+    if (limit === undefined) await refillEmpty();
+    while (limit === undefined || kept.length < limit) {
+      if (limit !== undefined) {
+        // A partition with nothing in hand may hold the smallest next item: read it first (again
+        // when a read brought only items the filter dropped).
+        await refillEmpty();
+        if (shards.some((state) => state.buffer.length === 0 && state.next !== null)) continue;
+      }
+      const holding = shards.filter((state) => state.buffer.length > 0);
+      if (holding.length === 0) break;
+      const from = holding.reduce(before);
+      const { item, sk } = from.buffer.shift()!;
+      from.resume = sk;
+      kept.push(item);
+    }
+    const positions = shards.map((state): ShardPosition =>
+      state.buffer.length > 0 ? state.resume : state.next,
     );
-    const merged = pages
-      .flatMap((page, shard) =>
-        page.items.map((item) => ({ shard, item, sk: String(attribute(item, "SK")) })),
-      )
-      .sort((a, b) => Buffer.compare(Buffer.from(a.sk, "utf8"), Buffer.from(b.sk, "utf8")));
-    const kept = query.limit === undefined ? merged : merged.slice(0, query.limit);
-    const next = positions.map((position, shard): ShardPosition => {
-      if (position === null) return null;
-      const taken = kept.filter((entry) => entry.shard === shard);
-      if (taken.length < pages[shard]!.items.length) return taken.at(-1)?.sk ?? position;
-      return pages[shard]!.more ?? null;
-    });
-    const items = await Promise.all(kept.map(({ item }) => decodeChecked(item, init)));
-    return next.every((position) => position === null)
+    const items = await Promise.all(kept.map((item) => decodeChecked(item, init)));
+    return positions.every((position) => position === null)
       ? { items }
-      : { items, lastKey: encodeShardCursor(next) };
+      : { items, lastKey: encodeShardCursor(positions) };
   };
 
   async function* findAllByName(
