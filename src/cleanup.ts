@@ -156,7 +156,8 @@ export const deleteCompletedBefore = async (
   const limit = limiter(concurrency);
   let deleted = 0;
   let scanned = 0;
-  // Set when a segment fails: the others stop after their page, batches not begun are skipped.
+  // Set by the first failed batch or page: segments stop after their page, batches not begun
+  // are skipped.
   const signal = stopSignal();
 
   const deleteBatch = async (victims: readonly CleanupVictim[]): Promise<void> => {
@@ -201,7 +202,7 @@ export const deleteCompletedBefore = async (
     const batches: Promise<void>[] = [];
     for (let i = 0; i < victims.length; i += MAX_BATCH_STATEMENTS) {
       const batch = victims.slice(i, i + MAX_BATCH_STATEMENTS);
-      batches.push(limit(() => deleteBatch(batch)));
+      batches.push(signal.stopOnFailure(limit(() => deleteBatch(batch))));
     }
     // Every batch ends before the page does: a failure never leaves deletes running behind it.
     await settleAll(batches);

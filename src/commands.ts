@@ -349,18 +349,23 @@ export const getWriteIdsInput = (
  * The first item under the partition `<sagaName>`: where 0.2.x kept the sagas of a name
  * (`PK = <sagaName>`, `SK = <sagaId>`, a `sagaName` attribute equal to `PK`). Today's
  * partitions all start with `SAGA#`, and names may not contain `#`, so nothing of this version
- * is ever there. (A Query is billed by the size of what it reads, whatever it projects.)
+ * is ever there. After `startKey` (an item that was not a 0.2.x saga), the rest of the
+ * partition, filtered to 0.2.x sagas of the name. (A Query is billed by what it reads,
+ * whatever it projects or filters.)
  */
 export const legacyPartitionProbeInput = (
   table: TableNames,
   sagaName: string,
+  startKey?: Record<string, unknown>,
 ): QueryCommandInput => ({
   TableName: table.tableName,
   KeyConditionExpression: "PK = :pk",
   ExpressionAttributeValues: { ":pk": sagaName },
   ProjectionExpression: "sagaName",
-  Limit: 1,
   ConsistentRead: true,
+  ...(startKey === undefined
+    ? { Limit: 1 }
+    : { ExclusiveStartKey: startKey, FilterExpression: "sagaName = :pk" }),
 });
 
 /** Strongly consistent read of the item recording a sharded table's layout. */

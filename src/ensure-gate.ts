@@ -9,7 +9,7 @@
  */
 import type { RetryableErrorClasses } from "./core-link.js";
 import type { TableNames } from "./commands.js";
-import { SagaStoreError, subject } from "./errors.js";
+import { subject } from "./errors.js";
 import { toStoreError } from "./failures.js";
 import { observed, type Perform, type RequestContext, type RequestObserver } from "./request.js";
 import type { TableClient } from "./table.js";
@@ -41,6 +41,22 @@ export const observedTableClient = (
     ? client
     : { send: (command) => observed(observer, context, command, () => client.send(command)) };
 
+/** Marks the failures of the step: the operation's own request was never sent. */
+const STEP_FAILURE = Symbol("ensure step failure");
+
+/** Whether `error` came from the ensure step, before the operation sent anything. */
+export const isEnsureStepFailure = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && STEP_FAILURE in error;
+
+const marked = (error: Error): Error =>
+  Object.defineProperty(error, STEP_FAILURE, { value: true, enumerable: false });
+
+/** Whether `error` is a table wait that ran out of time (`table.invalid`, `details.timedOut`). */
+const isWaitTimeout = (error: unknown): error is Error => {
+  const { code, details } = (error ?? {}) as { code?: unknown; details?: { timedOut?: unknown } };
+  return error instanceof Error && code === "table.invalid" && details?.timedOut === true;
+};
+
 /** `perform`, preceded once by `step`. */
 export const ensuringTable = (
   perform: Perform,
@@ -57,15 +73,18 @@ export const ensuringTable = (
       ensuring = undefined;
       const { TransientError } = await classes;
       // A table or index still being built by someone else: the next delivery may find it done.
-      if (SagaStoreError.is(error, "table.") && error.details?.timedOut === true) {
-        throw new TransientError(
-          `ensureTable of ${subject(context)} failed and may succeed on retry: ${error.message}`,
-          error,
+      // (By shape: the step may come from another copy of this package, CommonJS or ESM.)
+      if (isWaitTimeout(error)) {
+        throw marked(
+          new TransientError(
+            `ensureTable of ${subject(context)} failed and may succeed on retry: ${error.message}`,
+            error,
+          ),
         );
       }
       // Part of the operation: typed like its own failures (a throttled DescribeTable is a
       // TransientError, not a raw AWS error).
-      throw toStoreError(error, "ensureTable", context, await classes);
+      throw marked(toStoreError(error, "ensureTable", context, await classes));
     });
     await ensuring;
     return perform(context, command, recover);

@@ -35,6 +35,7 @@ import {
   type MigrationPlan,
   type RawItem,
 } from "./legacy.js";
+import { assertKeyParts } from "./keys.js";
 import { meterSend } from "./metering.js";
 import { limiter } from "./limiter.js";
 import { scanSegments, settleAll, stopSignal } from "./parallel-scan.js";
@@ -80,6 +81,11 @@ export interface MigrateSkip {
   /** Its saga id (its sort key, when the attribute is unusable). */
   readonly sagaId: string;
   readonly reason: string;
+  /**
+   * Whether it blocks its saga name: it is still in the table as a 0.2.x saga of a name the
+   * store serves, so the store answers that name's lookup misses with `UnmigratedTableError`.
+   */
+  readonly blocking: boolean;
 }
 
 /** Running totals of a migration. */
@@ -185,9 +191,26 @@ const identify = (item: RawItem): { sagaName: string; sagaId: string } => {
   return { sagaName: text("sagaName", text("PK", "?")), sagaId: text("sagaId", text("SK", "?")) };
 };
 
-const skipped = (item: RawItem, reason: string): Outcome => ({
+/** What the store's check of a name's 0.2.x partition finds: a usable name's own saga. */
+const blocksItsName = (item: RawItem): boolean => {
+  const sagaName = attribute(item as Record<string, unknown>, "sagaName");
+  if (
+    typeof sagaName !== "string" ||
+    attribute(item as Record<string, unknown>, "PK") !== sagaName
+  ) {
+    return false;
+  }
+  try {
+    assertKeyParts({ sagaName }, { sagaName });
+    return true;
+  } catch {
+    return false; // a name the store refuses is never looked up
+  }
+};
+
+const skipped = (item: RawItem, reason: string, gone = false): Outcome => ({
   kind: "skipped",
-  skip: { ...identify(item), reason },
+  skip: { ...identify(item), reason, blocking: !gone && blocksItsName(item) },
 });
 
 /** Reads what exists of a saga in today's layout (dry runs). */
@@ -274,7 +297,7 @@ const migrateItem = async (ctx: Context, found: RawItem): Promise<Outcome> => {
       // Gone: migrated by an earlier attempt whose answer was lost, or deleted by 0.2.2.
       return existing.sagaVersion !== undefined
         ? { kind: "alreadyMigrated" }
-        : skipped(item, "the 0.2.2 item was deleted while it was being migrated");
+        : skipped(item, "the 0.2.2 item was deleted while it was being migrated", true);
     }
     item = fresh;
   }

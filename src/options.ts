@@ -149,6 +149,13 @@ export const resolveStoreOptions = <TState extends SagaState>(
       "stateCodec must be an io-ts type or a Standard Schema validator",
     );
   }
+  // 0.3.0 previews took `true` or `{ client, ttl }`: say what replaced them.
+  if (deps.ensureTable !== undefined && typeof deps.ensureTable !== "function") {
+    throw new ConfigurationError(
+      "options.invalid",
+      "ensureTable must be a step built by ensureTableFirst(client, { ttl?, … })",
+    );
+  }
   const consistency: Consistency = deps.consistency ?? "strong";
   if (consistency !== "strong" && consistency !== "eventual") {
     throw new ConfigurationError("options.invalid", `consistency must be "strong" or "eventual"`);

@@ -56,14 +56,18 @@ import {
 import { assertKeyParts } from "./keys.js";
 import { decodeSagaItem, encodeState, type EncodedState } from "./marshal.js";
 import { validateWith } from "./validation.js";
-import { ensuringTable } from "./ensure-gate.js";
+import { ensuringTable, isEnsureStepFailure } from "./ensure-gate.js";
 import { isPositiveInteger, resolveStoreOptions, type DynamoDBSagaStoreDeps } from "./options.js";
 import { performer, type Perform, type RequestContext } from "./request.js";
 import { itemSize, MAX_ITEM_BYTES } from "./size.js";
 
 /** Options of `findByName`. */
 export interface FindByNameOptions {
-  /** Items DynamoDB evaluates per page (before the `completed` filter). */
+  /**
+   * Items DynamoDB evaluates per page (before the `completed` filter), so a filtered page may
+   * hold fewer, even none, and still have a `lastKey`. Sharded: at most `limit` sagas per page,
+   * from at most about 2 × `limit` + N items read.
+   */
   readonly limit?: number;
   /** `lastKey` of the previous page. */
   readonly startKey?: string;
@@ -184,31 +188,44 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
   };
 
   // Per saga name: its 0.2.x probe, shared by concurrent misses; kept once it found nothing
-  // (one probe per name and process), dropped when it failed so that the next miss probes again.
-  const legacyChecks = new Map<string, Promise<void>>();
+  // (one probe per name and process), dropped when it found sagas or failed, so that the next
+  // miss probes again.
+  const legacyChecks = new Map<string, Promise<boolean>>();
 
   /**
    * Before answering "no saga": a saga of 0.2.x is invisible to this layout, and saga-bus
    * would start a second one for it. One probe per saga name until it finds none.
    */
-  const assertNoLegacySagas = (sagaName: string, init: SagaStoreErrorInit): Promise<void> => {
-    const known = legacyChecks.get(sagaName);
-    if (known !== undefined) return known;
-    const check = (async () => {
+  const assertNoLegacySagas = async (sagaName: string, init: SagaStoreErrorInit) => {
+    let check = legacyChecks.get(sagaName);
+    if (check === undefined) {
+      check = holdsLegacySagas(sagaName, init);
+      legacyChecks.set(sagaName, check);
+      check.then(
+        (found) => found && legacyChecks.delete(sagaName),
+        () => legacyChecks.delete(sagaName),
+      );
+    }
+    // Shared: the outcome. Each caller's error names its own saga and correlation id.
+    if (await check) throw new UnmigratedTableError(table.tableName, init);
+  };
+
+  /**
+   * Whether the name's 0.2.x partition holds a 0.2.x saga (one that names its saga in
+   * `sagaName`; another application's item under the same key does not count). The first
+   * item answers almost always; only behind such a foreign item are the rest read.
+   */
+  const holdsLegacySagas = async (sagaName: string, init: SagaStoreErrorInit) => {
+    let startKey: Record<string, unknown> | undefined;
+    do {
       const out = await perform(
         { ...init, operation: "legacyCheck" },
-        new QueryCommand(legacyPartitionProbeInput(table, sagaName)),
+        new QueryCommand(legacyPartitionProbeInput(table, sagaName, startKey)),
       );
-      const [first] = out.Items ?? [];
-      // Only a 0.2.x saga (it names its saga in `sagaName`) blocks the name, not another
-      // application's item under the same key.
-      if (first !== undefined && attribute(first, "sagaName") === sagaName) {
-        throw new UnmigratedTableError(table.tableName, init);
-      }
-    })();
-    legacyChecks.set(sagaName, check);
-    check.catch(() => legacyChecks.delete(sagaName));
-    return check;
+      if ((out.Items ?? []).some((item) => attribute(item, "sagaName") === sagaName)) return true;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return false;
   };
 
   // Checked once per process, on the first miss; a failed check is tried again.
@@ -429,9 +446,12 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     { sagaName, sagaId }: { readonly sagaName: string; readonly sagaId: string },
     writeId: string,
   ): Promise<boolean> => {
+    // The ensure step failed: the update was never sent.
+    if (isEnsureStepFailure(error)) return false;
     if (!(error instanceof (await classes).TransientError)) return false;
     try {
-      const out = await perform(context, new GetCommand(getWriteIdsInput(table, sagaName, sagaId)));
+      // Past the ensure step, which must not run (and wait) twice within one operation.
+      const out = await direct(context, new GetCommand(getWriteIdsInput(table, sagaName, sagaId)));
       return holdsWriteId(out.Item, writeId);
     } catch {
       return false;
@@ -492,8 +512,9 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
    * One page over the N partitions of a sharded name, merged in sort key order (DynamoDB's, by
    * UTF-8 bytes). With a `limit`, each partition is read in chunks (limit/N items, doubling on
    * each refill), and one is read further only when its chunk is used up and it may hold the
-   * next item: a page reads about twice its `limit`, not N times. Without one, a page is one
-   * DynamoDB page of each partition. The cursor holds how far each partition was taken.
+   * next item: a page reads about twice its `limit`, not N times, and stops at 2 × limit + N
+   * items read. Without one, a page is one DynamoDB page of each partition. The cursor holds
+   * how far each partition was taken.
    */
   const findInShards = async (
     sagaName: string,
@@ -516,6 +537,10 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       chunk: limit === undefined ? undefined : Math.ceil(limit / layout.shards),
     }));
     type Shard = (typeof shards)[number];
+    // Items evaluated by this page's reads, and how many it may read: with a filter that few
+    // items pass, a page ends early (with a cursor) rather than read the whole name.
+    let evaluated = 0;
+    const budget = limit === undefined ? Infinity : 2 * limit + layout.shards;
 
     const refill = async (state: Shard, shard: number) => {
       state.resume = state.next;
@@ -538,6 +563,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       for (const item of out.Items ?? []) {
         state.buffer.push({ item, sk: String(attribute(item, "SK")) });
       }
+      evaluated += out.ScannedCount ?? out.Items?.length ?? 0;
       const more = attribute(out.LastEvaluatedKey, "SK");
       state.next = typeof more === "string" ? more : null;
       if (state.chunk !== undefined) state.chunk = Math.min(state.chunk * 2, limit ?? state.chunk);
@@ -556,6 +582,9 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     if (limit === undefined) await refillEmpty();
     while (limit === undefined || kept.length < limit) {
       if (limit !== undefined) {
+        const needed = shards.some((state) => state.buffer.length === 0 && state.next !== null);
+        // Every read moved some partition on, so the next page goes on from there.
+        if (needed && evaluated >= budget) break;
         // A partition with nothing in hand may hold the smallest next item: read it first (again
         // when a read brought only items the filter dropped).
         await refillEmpty();

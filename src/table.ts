@@ -539,12 +539,17 @@ export const ensureTable = async (
     const replace = options.replaceIndexes === true;
     refuseMismatch(table, schema, { projections: !replace });
     const replaced = replace ? mismatchedProjections(table, schema) : [];
-    const missing = (schema.GlobalSecondaryIndexes ?? []).filter(
-      (index) => !table!.GlobalSecondaryIndexes?.some((i) => i.IndexName === index.IndexName),
+    const found = (schema.GlobalSecondaryIndexes ?? []).map((index) =>
+      table!.GlobalSecondaryIndexes?.find((i) => i.IndexName === index.IndexName),
     );
     // A table that serves the store is not waited for: an UPDATING table (capacity, another
-    // index, a replica) reads and writes as usual. One still being created does not.
-    if (table.TableStatus === "CREATING" || replaced.length > 0 || missing.length > 0) {
+    // application's index, a replica) reads and writes as usual. One still being created, or
+    // one of the store's own indexes still missing or being built, is.
+    if (
+      table.TableStatus === "CREATING" ||
+      replaced.length > 0 ||
+      found.some((index) => index?.IndexStatus !== "ACTIVE")
+    ) {
       await wait();
     }
     if (replace) {

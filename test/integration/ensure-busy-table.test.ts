@@ -92,3 +92,17 @@ it("a table still being created is waited for; running out of time is a Transien
   creating = false;
   await expect(store.getById("Busy", "saga-1")).resolves.toBeNull();
 });
+
+it("the store's own index still being built is waited for (table ensure must not report it complete)", async () => {
+  let building = true;
+  const { wrapped } = describedAs((table) => {
+    for (const index of table.GlobalSecondaryIndexes ?? []) {
+      if (building && index.IndexName === "GSI2") index.IndexStatus = "CREATING";
+    }
+  });
+  const store = storeWith(wrapped);
+  const error: unknown = await store.getById("Busy", "saga-2").catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(TransientError);
+  building = false;
+  await expect(store.getById("Busy", "saga-2")).resolves.toBeNull();
+});

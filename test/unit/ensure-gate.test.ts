@@ -52,3 +52,49 @@ it("a refused ensure step is a typed DynamoDBRequestError, and the next call tri
   await store.getById("OrderSaga", "saga-1").catch(() => undefined);
   expect(client.send).toHaveBeenCalledTimes(2);
 });
+
+// The update's read-back after a TransientError must not run the failed step a second time
+// (with real waits, one message would block twice as long).
+it("an update whose ensure step fails runs the step once, and sends nothing", async () => {
+  const { store, client, send } = storeWith(throttled);
+  const state = {
+    metadata: {
+      sagaId: "saga-1",
+      version: 1,
+      createdAt: new Date(0),
+      updatedAt: new Date(0),
+      isCompleted: false,
+    },
+  };
+  await expect(store.update("OrderSaga", state, 0)).rejects.toBeInstanceOf(TransientError);
+  expect(client.send).toHaveBeenCalledTimes(1);
+  expect(send).not.toHaveBeenCalled();
+});
+
+// A step from another copy of the package (the CommonJS build beside the ESM one) throws its
+// own ConfigurationError class: a wait that ran out is told by its code and details.
+it("a table wait that ran out, from any copy of the package, is a TransientError", async () => {
+  const timedOut = Object.assign(new Error("table sagas did not become ACTIVE within 1s"), {
+    code: "table.invalid",
+    details: { timedOut: true },
+  });
+  const send = jest.fn(() => Promise.resolve({}));
+  const store = createDynamoDBSagaStore({
+    send,
+    tableName: "sagas",
+    ensureTable: () => Promise.reject(timedOut),
+  });
+  const error: unknown = await store.getById("OrderSaga", "saga-1").catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(TransientError);
+  expect((error as TransientError).cause).toBe(timedOut);
+});
+
+it("an ensureTable option that is not a step (0.3.0 previews took `true`) is refused at once", () => {
+  expect(() =>
+    createDynamoDBSagaStore({
+      send: jest.fn(),
+      tableName: "sagas",
+      ensureTable: true as unknown as never,
+    }),
+  ).toThrow(expect.objectContaining({ code: "options.invalid" }));
+});

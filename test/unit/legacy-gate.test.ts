@@ -102,6 +102,42 @@ it("an item without the saga's name in sagaName is not a 0.2.x saga", async () =
   expect(await bare.getByCorrelationId(NAME, "o-1")).toBeNull();
 });
 
+// Behind another application's item, the rest of the partition is read, filtered to 0.2.x
+// sagas of the name: a 0.2.x saga there still blocks the name.
+it("a 0.2.x saga behind a foreign item is found on the following pages", async () => {
+  const calls: StoreCommand[] = [];
+  const send = jest.fn(async (command: StoreCommand) => {
+    calls.push(command);
+    if (!(command instanceof QueryCommand)) return {};
+    const after = command.input.ExclusiveStartKey;
+    if (after === undefined) return { Items: [{}], LastEvaluatedKey: { PK: NAME, SK: "#meta" } };
+    if (after.SK === "#meta") return { Items: [], LastEvaluatedKey: { PK: NAME, SK: "m" } };
+    return { Items: [{ sagaName: NAME }] };
+  });
+  const store = createDynamoDBSagaStore({ send, tableName: "sagas" });
+  await expect(store.getByCorrelationId(NAME, "o-1")).rejects.toBeInstanceOf(UnmigratedTableError);
+  const probes = calls.filter((c): c is QueryCommand => c instanceof QueryCommand);
+  expect(probes.map((c) => c.input)).toEqual([
+    expect.objectContaining({ Limit: 1 }),
+    expect.objectContaining({
+      ExclusiveStartKey: { PK: NAME, SK: "#meta" },
+      FilterExpression: "sagaName = :pk",
+    }),
+    expect.objectContaining({ ExclusiveStartKey: { PK: NAME, SK: "m" } }),
+  ]);
+  expect(probes[1]!.input.Limit).toBeUndefined();
+});
+
+it("concurrent misses share the probe, and each error names its own lookup", async () => {
+  const { send, calls } = fakeTable({ items: [{ sagaName: NAME }] });
+  const store = createDynamoDBSagaStore({ send, tableName: "sagas" });
+  const errors = await Promise.all(
+    ["o-1", "o-2"].map((id) => store.getByCorrelationId(NAME, id).catch((e: unknown) => e)),
+  );
+  expect(errors.map((e) => (e as UnmigratedTableError).correlationId)).toEqual(["o-1", "o-2"]);
+  expect(calls.filter((c) => c instanceof QueryCommand)).toHaveLength(1);
+});
+
 it("a hit costs no probe", async () => {
   const calls: StoreCommand[] = [];
   const send = jest.fn(async (command: StoreCommand) => {

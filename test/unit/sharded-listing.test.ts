@@ -54,9 +54,10 @@ const fakeTable = (shards: number, sagas: ReadonlyArray<{ id: string; completed:
       input.FilterExpression === undefined
         ? evaluated
         : evaluated.filter((item) => item.isCompleted === values[":completed"]);
+    const page = { Items: kept, Count: kept.length, ScannedCount: evaluated.length };
     return evaluated.length < partition.length
-      ? { Items: kept, LastEvaluatedKey: { PK: values[":pk"], SK: evaluated.at(-1)!.SK } }
-      : { Items: kept };
+      ? { ...page, LastEvaluatedKey: { PK: values[":pk"], SK: evaluated.at(-1)!.SK } }
+      : page;
   };
   return { send, counts };
 };
@@ -117,4 +118,20 @@ it("a page reads about twice its limit, not the limit from each of the N partiti
   expect(seen).toHaveLength(1000);
   // Was 16 partitions x 100 items per page: about 16,000 items read for 1,000 returned.
   expect(counts.read).toBeLessThan(2 * 1000);
+});
+
+// A filter few sagas pass: each page stops at its read budget (2 × limit + N items, and the
+// chunks in flight) and hands back a cursor, instead of reading the whole name in one call.
+it("a filtered page reads a bounded number of items, and the listing still finds them all", async () => {
+  const sagas = Array.from({ length: 5000 }, (_, i) => ({
+    id: `saga-${String(i).padStart(4, "0")}`,
+    completed: i % 1000 === 999,
+  }));
+  const { send, counts } = fakeTable(16, sagas);
+  const store = createDynamoDBSagaStore({ send, tableName: "sagas", shards: 16 });
+  const first = await store.findByName(NAME, { limit: 10, completed: true });
+  expect(first.lastKey).toBeDefined();
+  expect(counts.read).toBeLessThanOrEqual(4 * (2 * 10 + 16));
+  const seen = await listAll(store, { limit: 10, completed: true });
+  expect(seen).toEqual(["saga-0999", "saga-1999", "saga-2999", "saga-3999", "saga-4999"]);
 });

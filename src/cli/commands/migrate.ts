@@ -52,7 +52,9 @@ export const formatMigrateSummary = (
     : `migrated table ${tableName}: ${count(summary.converted, "saga")} converted, ` +
       `${summary.alreadyMigrated} already migrated, ${skipped} skipped`;
   const lines = summary.skipped.map(
-    (skip) => `  ${JSON.stringify(skip.sagaName)} ${JSON.stringify(skip.sagaId)}: ${skip.reason}\n`,
+    (skip) =>
+      `  ${JSON.stringify(skip.sagaName)} ${JSON.stringify(skip.sagaId)}: ${skip.reason}` +
+      `${skip.blocking ? "" : " (blocks no saga name)"}\n`,
   );
   return (
     `${head} (${found}; ${cost})\n` +
@@ -115,10 +117,10 @@ export const addMigrateCommand = (program: Command, io: CliIO): void => {
         );
         // A deployment step (`migrate && deploy`) must not pass while sagas stay behind: every
         // lookup miss of their names fails with UnmigratedTableError until they are resolved.
-        const skipped = summary.skipped.length;
-        if (skipped > 0) {
+        const blocking = summary.skipped.filter((skip) => skip.blocking).length;
+        if (blocking > 0) {
           throw new CliError(
-            `${count(skipped, "saga")} ${summary.dryRun ? "would be" : skipped === 1 ? "was" : "were"} skipped: ` +
+            `${count(blocking, "saga")} ${summary.dryRun ? "would be" : blocking === 1 ? "was" : "were"} skipped: ` +
               "their saga names stay blocked (UnmigratedTableError) until each is resolved and migrate runs again",
             ExitCode.notReady,
           );
