@@ -61,9 +61,17 @@ const tableName = process.env.TABLE_NAME;
 if (tableName === undefined || tableName === "") throw new Error("TABLE_NAME is not set");
 const endpoint = process.env.DYNAMODB_ENDPOINT;
 
-// Created once per execution environment and reused by every invocation.
+// Created once per execution environment and reused by every invocation. The SDK has no
+// request timeout by default: a hung connection would hold the invocation until Lambda ends it.
 const client = DynamoDBDocumentClient.from(
-  new DynamoDBClient(endpoint === undefined ? {} : { endpoint }),
+  new DynamoDBClient({
+    ...(endpoint === undefined ? {} : { endpoint }),
+    requestHandler: {
+      connectionTimeout: 1_000,
+      requestTimeout: 5_000,
+      throwOnRequestTimeout: true,
+    },
+  }),
 );
 const store = createDynamoDBSagaStore<OrderState>({
   send: sendVia(client),
