@@ -3,38 +3,23 @@
  * shows one (its tables and indexes are ACTIVE at once), so its DescribeTable answers are
  * rewritten on the way back, the requests themselves reaching DynamoDB Local.
  */
-import {
-  DescribeTableCommand,
-  DynamoDBClient,
-  type DescribeTableCommandOutput,
-} from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DescribeTableCommand, type DescribeTableCommandOutput } from "@aws-sdk/client-dynamodb";
 import { randomUUID } from "node:crypto";
 import {
   createDynamoDBSagaStore,
   createTable,
-  deleteTable,
   ensureTableFirst,
   sendVia,
   TransientError,
   type TableClient,
 } from "../../src";
-import { LOCAL_CLIENT_CONFIG } from "../../scripts/dynamodb-local";
+import { ownTables } from "../support/local-table";
 import { orderState, type OrderState } from "../support/states";
 
-let client: DynamoDBClient;
-let docClient: DynamoDBDocumentClient;
-const tableName = `busy-${randomUUID()}`;
+const { client, docClient, newTableName } = ownTables();
+const tableName = newTableName("busy");
 
-beforeAll(async () => {
-  client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: process.env.DYNAMODB_ENDPOINT });
-  docClient = DynamoDBDocumentClient.from(client);
-  await createTable(client, { tableName });
-});
-afterAll(async () => {
-  await deleteTable(client, tableName);
-  client.destroy();
-});
+beforeAll(() => createTable(client, { tableName }));
 
 /** `client`, with every DescribeTable answer passed through `rewrite`; counts them. */
 const describedAs = (
