@@ -41,15 +41,20 @@ export const observedTableClient = (
     ? client
     : { send: (command) => observed(observer, context, command, () => client.send(command)) };
 
-/** Marks the failures of the step: the operation's own request was never sent. */
-const STEP_FAILURE = Symbol("ensure step failure");
+/**
+ * The failures of the step: the operation's own request was never sent. Kept aside, not
+ * written onto the errors, which may be frozen.
+ */
+const stepFailures = new WeakSet<object>();
 
 /** Whether `error` came from the ensure step, before the operation sent anything. */
 export const isEnsureStepFailure = (error: unknown): boolean =>
-  typeof error === "object" && error !== null && STEP_FAILURE in error;
+  typeof error === "object" && error !== null && stepFailures.has(error);
 
-const marked = (error: Error): Error =>
-  Object.defineProperty(error, STEP_FAILURE, { value: true, enumerable: false });
+const marked = (error: Error): Error => {
+  stepFailures.add(error);
+  return error;
+};
 
 /** Whether `error` is a table wait that ran out of time (`table.invalid`, `details.timedOut`). */
 const isWaitTimeout = (error: unknown): error is Error => {

@@ -542,7 +542,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
     let evaluated = 0;
     const budget = limit === undefined ? Infinity : 2 * limit + layout.shards;
 
-    const refill = async (state: Shard, shard: number) => {
+    const refill = async (state: Shard, shard: number, share: number | undefined) => {
       state.resume = state.next;
       const out = await perform(
         { ...init, operation: "findByName" },
@@ -551,7 +551,8 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
             table,
             sagaName,
             {
-              limit: state.chunk,
+              limit:
+                state.chunk === undefined ? undefined : Math.min(state.chunk, share ?? Infinity),
               completed: query.completed,
               startSortKey: state.next === "" || state.next === null ? undefined : state.next,
             },
@@ -563,18 +564,26 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       for (const item of out.Items ?? []) {
         state.buffer.push({ item, sk: String(attribute(item, "SK")) });
       }
-      evaluated += out.ScannedCount ?? out.Items?.length ?? 0;
+      // DynamoDB always says how many it evaluated; a server that does not, read a full chunk.
+      evaluated +=
+        out.ScannedCount ??
+        (out.LastEvaluatedKey === undefined ? (out.Items?.length ?? 0) : (state.chunk ?? 0));
       const more = attribute(out.LastEvaluatedKey, "SK");
       state.next = typeof more === "string" ? more : null;
       if (state.chunk !== undefined) state.chunk = Math.min(state.chunk * 2, limit ?? state.chunk);
     };
-    /** Reads every partition that has nothing in hand but may hold more. */
-    const refillEmpty = () =>
-      Promise.all(
-        shards.map((state, shard) =>
-          state.buffer.length === 0 && state.next !== null ? refill(state, shard) : undefined,
-        ),
+    /** Reads every partition that has nothing in hand but may hold more, within the budget. */
+    const refillEmpty = () => {
+      const waiting = shards.flatMap((state, shard) =>
+        state.buffer.length === 0 && state.next !== null ? [shard] : [],
       );
+      // What is left of the budget, shared out (at least one item each, so each moves on).
+      const share =
+        limit === undefined
+          ? undefined
+          : Math.max(1, Math.ceil((budget - evaluated) / Math.max(1, waiting.length)));
+      return Promise.all(waiting.map((shard) => refill(shards[shard]!, shard, share)));
+    };
     const before = (a: Shard, b: Shard) =>
       Buffer.compare(Buffer.from(a.buffer[0]!.sk), Buffer.from(b.buffer[0]!.sk)) <= 0 ? a : b;
 

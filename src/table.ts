@@ -542,13 +542,14 @@ export const ensureTable = async (
     const found = (schema.GlobalSecondaryIndexes ?? []).map((index) =>
       table!.GlobalSecondaryIndexes?.find((i) => i.IndexName === index.IndexName),
     );
-    // A table that serves the store is not waited for: an UPDATING table (capacity, another
-    // application's index, a replica) reads and writes as usual. One still being created, or
-    // one of the store's own indexes still missing or being built, is.
+    // A table that serves the store is not waited for: an UPDATING table or index (capacity,
+    // another application's index, a replica) reads and writes as usual. One still being
+    // created, or one of the store's own indexes missing, being built or being deleted, is.
+    const unusable = new Set(["CREATING", "DELETING"]);
     if (
       table.TableStatus === "CREATING" ||
       replaced.length > 0 ||
-      found.some((index) => index?.IndexStatus !== "ACTIVE")
+      found.some((index) => index === undefined || unusable.has(index.IndexStatus ?? ""))
     ) {
       await wait();
     }

@@ -51,7 +51,10 @@ it("a table UPDATING while another application's index backfills is served at on
   const { wrapped, seen } = describedAs((table) => {
     table.TableStatus = "UPDATING";
     table.GlobalSecondaryIndexes = [
-      ...(table.GlobalSecondaryIndexes ?? []),
+      // The store's own index changing capacity serves as well.
+      ...(table.GlobalSecondaryIndexes ?? []).map((index) =>
+        index.IndexName === "GSI1" ? { ...index, IndexStatus: "UPDATING" as const } : index,
+      ),
       { IndexName: "SomeoneElses", IndexStatus: "CREATING", Backfilling: true },
     ];
   });

@@ -3,6 +3,7 @@
  * operation's own, and a failed step is tried again by the next operation.
  */
 import {
+  ConfigurationError,
   createDynamoDBSagaStore,
   DynamoDBRequestError,
   ensureTableFirst,
@@ -97,4 +98,16 @@ it("an ensureTable option that is not a step (0.3.0 previews took `true`) is ref
       ensureTable: true as unknown as never,
     }),
   ).toThrow(expect.objectContaining({ code: "options.invalid" }));
+});
+
+// The store tells its step's failures apart without writing onto them: a frozen error (a
+// custom step's own) comes through as it is, not as a TypeError.
+it("a frozen error from the step reaches the caller unchanged", async () => {
+  const frozen = Object.freeze(new ConfigurationError("table.invalid", "table sagas is not ours"));
+  const store = createDynamoDBSagaStore({
+    send: jest.fn(() => Promise.resolve({})),
+    tableName: "sagas",
+    ensureTable: () => Promise.reject(frozen),
+  });
+  await expect(store.getById("OrderSaga", "saga-1")).rejects.toBe(frozen);
 });
