@@ -244,6 +244,16 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
       );
       const recorded = attribute(out.Item, "shards");
       const shards = typeof recorded === "number" ? recorded : 1;
+      if (recorded === undefined && layout.shards > 1) {
+        // A table from CloudFormation or CDK: nothing wrote the marker yet.
+        throw new ConfigurationError(
+          "table.invalid",
+          `table ${table.tableName} records no shard count, but the store has shards: ` +
+            `${layout.shards}; record it once with \`saga-store-dynamodb --table ` +
+            `${table.tableName} table ensure --shards ${layout.shards}\` (or ensureTable with ` +
+            "shards), which refuses a table that already holds sagas of the default layout",
+        );
+      }
       if (shards !== layout.shards) {
         throw new ConfigurationError(
           "table.invalid",

@@ -12,7 +12,7 @@ import {
   type TableDescription,
   type TimeToLiveDescription,
 } from "@aws-sdk/client-dynamodb";
-import { tableMismatch, type TableClient, type TableSchema } from "../table.js";
+import { recordedShards, tableMismatch, type TableClient, type TableSchema } from "../table.js";
 
 /** One key attribute. */
 export interface KeyReport {
@@ -54,6 +54,11 @@ export interface TableReport {
   readonly sizeBytes: number | null;
   readonly createdAt: string | null;
   readonly ttl: { readonly status: string; readonly attributeName: string | null };
+  /**
+   * Shards per saga name: what the table records (`null` when it could not be read), and what
+   * the stores that will use it have (`--shards`, default 1).
+   */
+  readonly shards: { readonly recorded: number | null; readonly expected: number };
   /** Whether the store can use the table as it is, and if not, why. */
   readonly store: { readonly ready: boolean; readonly problems: readonly string[] };
 }
@@ -69,11 +74,29 @@ const projection = (p: Projection | undefined) => ({
   nonKeyAttributes: [...(p?.NonKeyAttributes ?? [])],
 });
 
+/** Why stores of `expected` shards would refuse a table that records `recorded`, if they would. */
+const shardProblem = (
+  tableName: string,
+  { recorded, expected }: TableReport["shards"],
+): string | undefined => {
+  if (recorded === null || recorded === expected) return undefined;
+  return recorded === 1
+    ? `the table records no shard count (1), the stores have ${expected}: record it with ` +
+        `\`saga-store-dynamodb --table ${tableName} table ensure --shards ${expected}\``
+    : `the table records shards: ${recorded}, the stores have ${expected} (changing it is a migration)`;
+};
+
 /** What keeps the store from using the table; empty when it can. */
-const storeProblems = (table: TableDescription, schema: TableSchema): string[] => {
+const storeProblems = (
+  table: TableDescription,
+  schema: TableSchema,
+  shards: TableReport["shards"],
+): string[] => {
   const mismatch = tableMismatch(table, schema);
   if (mismatch !== undefined) return [mismatch];
   const problems: string[] = [];
+  const shardMismatch = shardProblem(schema.TableName, shards);
+  if (shardMismatch !== undefined) problems.push(shardMismatch);
   for (const wanted of schema.GlobalSecondaryIndexes ?? []) {
     const found = table.GlobalSecondaryIndexes?.find((i) => i.IndexName === wanted.IndexName);
     if (found === undefined) problems.push(`index ${wanted.IndexName} is missing`);
@@ -94,10 +117,11 @@ export const tableReport = (
   ttl: TimeToLiveDescription | undefined,
   schema: TableSchema,
   region?: string,
+  shards: TableReport["shards"] = { recorded: 1, expected: 1 },
 ): TableReport => {
   const billingMode = table.BillingModeSummary?.BillingMode ?? "PROVISIONED";
   const throughput = table.ProvisionedThroughput;
-  const problems = storeProblems(table, schema);
+  const problems = storeProblems(table, schema, shards);
   return {
     tableName: table.TableName ?? schema.TableName,
     ...(region === undefined ? {} : { region }),
@@ -127,6 +151,7 @@ export const tableReport = (
       status: ttl?.TimeToLiveStatus ?? "DISABLED",
       attributeName: ttl?.AttributeName ?? null,
     },
+    shards,
     store: { ready: problems.length === 0, problems },
   };
 };
@@ -139,6 +164,7 @@ export const describeTable = async (
   client: TableClient,
   schema: TableSchema,
   region?: string,
+  expectedShards = 1,
 ): Promise<TableReport> => {
   const { Table } = (await client.send(
     new DescribeTableCommand({ TableName: schema.TableName }),
@@ -147,7 +173,12 @@ export const describeTable = async (
     new DescribeTimeToLiveCommand({ TableName: schema.TableName }),
   )) as DescribeTimeToLiveCommandOutput;
   if (Table === undefined) throw new Error(`DescribeTable returned no table ${schema.TableName}`);
-  return tableReport(Table, TimeToLiveDescription, schema, region);
+  // The marker item is data, read with GetItem: without that permission the count is unknown.
+  const recorded = await recordedShards(client, schema.TableName).catch(() => null);
+  return tableReport(Table, TimeToLiveDescription, schema, region, {
+    recorded,
+    expected: expectedShards,
+  });
 };
 
 const keyText = (schema: readonly KeyReport[]): string =>
@@ -192,6 +223,11 @@ export const reportText = (report: TableReport): string => {
       report.ttl.attributeName === null
         ? report.ttl.status
         : `${report.ttl.status} on ${report.ttl.attributeName}`,
+    ],
+    [
+      "shards",
+      `${report.shards.recorded ?? "unknown (no dynamodb:GetItem?)"} recorded` +
+        `, ${report.shards.expected} expected`,
     ],
     ["store", report.store.ready ? "ready" : `not ready: ${report.store.problems.join("; ")}`],
   ];

@@ -4,12 +4,21 @@
  * completes, and no partition key of the table or of either index holds more than 2/16 of the
  * saga type's items; cleanup still finds every completed saga.
  */
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { createDynamoDBSagaStore, createTable, ensureTable, sendVia } from "../../src";
+import {
+  createDynamoDBSagaStore,
+  createTable,
+  ensureTable,
+  getTableSchema,
+  sendVia,
+  waitForTable,
+} from "../../src";
+import { run } from "../../src/cli/program";
 import { buildWorkload } from "../../workload/deliveries";
 import { runMessageLoop } from "../../workload/message-loop";
 import { orderSaga, SAGA_NAME, type OrderState } from "../../workload/order-saga";
-import { ownTables } from "../support/local-table";
+import { localEndpoint, ownTables } from "../support/local-table";
 
 const SHARDS = 16;
 const { client, docClient, newTableName } = ownTables();
@@ -65,6 +74,54 @@ it("a store with another shard count refuses the table at its first miss, before
   }
   const right = createDynamoDBSagaStore({ send: sendVia(docClient), tableName, shards: SHARDS });
   expect(await right.getByCorrelationId("OrderSaga", "o-1")).toBeNull();
+});
+
+/** Runs the command-line tool in-process on DynamoDB Local. */
+const cli = async (args: readonly string[]) => {
+  let stdout = "";
+  let stderr = "";
+  const saved = { ...process.env };
+  // DynamoDB Local checks no credentials, but the SDK needs some to sign requests.
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" });
+  try {
+    const code = await run(
+      ["node", "saga-store-dynamodb", "--endpoint", localEndpoint(), "--region", "local", ...args],
+      { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) },
+    );
+    return { code, stdout, stderr };
+  } finally {
+    process.env = saved;
+  }
+};
+
+// CloudFormation and CDK create the schema, not the marker item that records the count.
+it("a table from CloudFormation/CDK: the sharded store says how to record the count, describe --shards sees it missing, ensure --shards records it", async () => {
+  const tableName = newTableName("iac");
+  await client.send(new CreateTableCommand(getTableSchema(tableName)));
+  await waitForTable(client, tableName);
+  const store = createDynamoDBSagaStore({ send: sendVia(docClient), tableName, shards: SHARDS });
+  await expect(store.getByCorrelationId("OrderSaga", "o-1")).rejects.toMatchObject({
+    code: "table.invalid",
+    message: expect.stringContaining(`table ensure --shards ${SHARDS}`),
+  });
+
+  const before = await cli(["--table", tableName, "table", "describe", "--shards", "16", "--json"]);
+  expect(before.code).toBe(3);
+  expect(JSON.parse(before.stdout)).toMatchObject({
+    shards: { recorded: 1, expected: SHARDS },
+    store: { ready: false },
+  });
+  const ensured = await cli(["--table", tableName, "table", "ensure", "--shards", "16"]);
+  expect(ensured).toMatchObject({
+    code: 0,
+    stdout: `recorded the layout: ${SHARDS} shards per saga name\n`,
+  });
+  const after = await cli(["--table", tableName, "table", "describe", "--shards", "16"]);
+  expect(after.code).toBe(0);
+  expect(after.stdout).toMatch(/^shards\s+16 recorded, 16 expected$/m);
+  // A default store on it is refused now, and says so.
+  expect((await cli(["--table", tableName, "table", "describe"])).code).toBe(3);
+  expect(await store.getByCorrelationId("OrderSaga", "o-1")).toBeNull();
 });
 
 it("ensureTable will not shard a table that already holds sagas of the default layout", async () => {

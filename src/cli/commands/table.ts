@@ -166,23 +166,28 @@ export const addTableCommands = (program: Command, io: CliIO): void => {
     .description(
       `print status, keys, indexes, item count and TTL of the table; exit code ${ExitCode.notReady} when the store cannot use it`,
     )
+    .addOption(shardsOption())
     .addOption(jsonOption())
     .action(
-      connectedAction<JsonFlag>("table describe", async (options, { client, region }) => {
-        const report = await describeTable(
-          client,
-          getTableSchema(options.table, schemaOptions(options, {})),
-          region,
-        );
-        io.stdout(options.json === true ? jsonText(report) : reportText(report));
-        // A deployment check (`table describe && deploy`) must not pass on an unusable table.
-        if (!report.store.ready) {
-          throw new CliError(
-            `table ${report.tableName} is not ready for the store: ${report.store.problems.join("; ")}`,
-            ExitCode.notReady,
+      connectedAction<JsonFlag & { readonly shards: number }>(
+        "table describe",
+        async (options, { client, region }) => {
+          const report = await describeTable(
+            client,
+            getTableSchema(options.table, schemaOptions(options, {})),
+            region,
+            options.shards,
           );
-        }
-      }),
+          io.stdout(options.json === true ? jsonText(report) : reportText(report));
+          // A deployment check (`table describe && deploy`) must not pass on an unusable table.
+          if (!report.store.ready) {
+            throw new CliError(
+              `table ${report.tableName} is not ready for the store: ${report.store.problems.join("; ")}`,
+              ExitCode.notReady,
+            );
+          }
+        },
+      ),
     );
 
   table
