@@ -6,12 +6,8 @@ import type { SagaState } from "./contract.js";
 import type { CleanupOptions } from "./cleanup.js";
 import { sendVia, type DocumentClientLike } from "./request.js";
 import type { DynamoDBSagaStoreDeps } from "./options.js";
-import {
-  createDynamoDBSagaStore,
-  type DynamoDBSagaStoreFunctions,
-  type FindByNameOptions,
-  type FindByNameResult,
-} from "./store.js";
+import type { FindByNameOptions, FindByNameResult } from "./listing.js";
+import { createDynamoDBSagaStore, type DynamoDBSagaStoreFunctions } from "./store.js";
 
 /**
  * Options of `new DynamoDBSagaStore(...)`: the seed README's `client` and `tableName`, and the

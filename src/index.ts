@@ -7,12 +7,8 @@
  * @module @saga-bus/store-dynamodb
  */
 export type { SagaState, SagaStateMetadata, SagaStore } from "./contract.js";
-export {
-  createDynamoDBSagaStore,
-  type DynamoDBSagaStoreFunctions,
-  type FindByNameOptions,
-  type FindByNameResult,
-} from "./store.js";
+export { createDynamoDBSagaStore, type DynamoDBSagaStoreFunctions } from "./store.js";
+export type { FindByNameOptions, FindByNameResult } from "./listing.js";
 export { MAX_TTL_SECONDS, type Consistency, type DynamoDBSagaStoreDeps } from "./options.js";
 export type { EnsureRequest, EnsureStep } from "./ensure-gate.js";
 export {
