@@ -13,6 +13,7 @@ import {
   getTableSchema,
   sendVia,
   waitForTable,
+  type Send,
 } from "../../src";
 import { run } from "../../src/cli/program";
 import { buildWorkload } from "../../workload/deliveries";
@@ -198,4 +199,48 @@ it(`under the saga-bus-like loop, ${SHARDS} shards complete every saga and no pa
   expect(listed).toBe(320);
   const deleted = await store.deleteCompletedBefore(SAGA_NAME, new Date(8.64e15));
   expect(deleted).toBe(stats.sagasCompleted);
+});
+
+// The merge counts on DynamoDB's Query semantics (Limit counts items evaluated before the
+// filter; ScannedCount says how many): checked here on DynamoDB Local, not only on the fake of
+// test/unit/sharded-listing.test.ts.
+it("sharded listing on DynamoDB Local: a filter few sagas pass, every match once in id order, each page within its read budget", async () => {
+  const tableName = await freshTable(SHARDS);
+  const scanned: number[] = [];
+  const counting: Send = async (command) => {
+    const out = await sendVia(docClient)(command);
+    const count = (out as { ScannedCount?: number }).ScannedCount;
+    if (typeof count === "number") scanned.push(count);
+    return out;
+  };
+  const store = createDynamoDBSagaStore({ send: counting, tableName, shards: SHARDS });
+  const ids = Array.from({ length: 300 }, (_, i) => `saga-${String(i).padStart(3, "0")}`);
+  const completed = new Set(ids.filter((_, i) => i % 20 === 7));
+  const at = new Date("2026-11-01T00:00:00Z");
+  await Promise.all(
+    ids.map((sagaId) =>
+      store.insert("Listed", `c-${sagaId}`, {
+        metadata: {
+          sagaId,
+          version: 0,
+          createdAt: at,
+          updatedAt: at,
+          isCompleted: completed.has(sagaId),
+        },
+      }),
+    ),
+  );
+  const limit = 4;
+  const seen: string[] = [];
+  let startKey: string | undefined;
+  do {
+    scanned.length = 0;
+    const page = await store.findByName("Listed", { limit, completed: true, startKey });
+    expect(page.items.length).toBeLessThanOrEqual(limit);
+    // The budget (2 × limit + N) and at most one item more for each shard of the last round.
+    expect(scanned.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(2 * limit + 2 * SHARDS);
+    seen.push(...page.items.map((saga) => saga.metadata.sagaId));
+    startKey = page.lastKey;
+  } while (startKey !== undefined);
+  expect(seen).toEqual([...completed].sort());
 });
