@@ -187,6 +187,18 @@ export class ConfigurationError extends SagaStoreError {
   }
 }
 
+/** A table laid out with `recorded` shards per saga name, asked to serve `wanted`. */
+export const layoutMismatch = (
+  tableName: string,
+  recorded: number,
+  wanted: number,
+): ConfigurationError =>
+  new ConfigurationError(
+    "table.invalid",
+    `table ${tableName} is laid out with shards: ${recorded}, not ${wanted}; give the store ` +
+      "the table's count (changing it is a migration: docs/scale.md)",
+  );
+
 /**
  * The table still holds sagas of this name in the layout of `@saga-bus/store-dynamodb` 0.2.x,
  * which this version cannot see: answering "no saga" would make saga-bus start a second one.

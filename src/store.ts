@@ -35,6 +35,7 @@ import {
   ConfigurationError,
   InvalidItemError,
   InvalidStateError,
+  layoutMismatch,
   SagaAlreadyExistsError,
   StateTooLargeError,
   UnmigratedTableError,
@@ -226,14 +227,7 @@ export const createDynamoDBSagaStore = <TState extends SagaState = SagaState>(
             "shards), which refuses a table that already holds sagas of the default layout",
         );
       }
-      if (shards !== layout.shards) {
-        throw new ConfigurationError(
-          "table.invalid",
-          `table ${table.tableName} is laid out with shards: ${shards}, but the store has ` +
-            `shards: ${layout.shards}; give the store the table's count (changing it is a ` +
-            "migration: docs/scale.md)",
-        );
-      }
+      if (shards !== layout.shards) throw layoutMismatch(table.tableName, shards, layout.shards);
     })().catch((error: unknown) => {
       layoutChecked = undefined;
       throw error;

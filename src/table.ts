@@ -30,7 +30,7 @@ import { REAL_TIMING, type Timing } from "./timing.js";
 import { DEFAULT_LAYOUT, keyAttributes, LAYOUT_MARKER_KEY, type IndexLayout } from "./layout.js";
 import { DEFAULT_INDEX_NAMES, DYNAMODB_NAME, layoutOf } from "./commands.js";
 import type { EnsureStep } from "./ensure-gate.js";
-import { ConfigurationError } from "./errors.js";
+import { ConfigurationError, layoutMismatch } from "./errors.js";
 import { isTableNotFound } from "./failures.js";
 
 /** Anything that sends control-plane commands: a `DynamoDBClient` or a document client. */
@@ -727,13 +727,6 @@ export const recordedShards = async (client: TableClient, tableName: string): Pr
   const shards = Number(out.Item?.shards?.N ?? 1);
   return Number.isSafeInteger(shards) && shards > 0 ? shards : 1;
 };
-
-const layoutMismatch = (tableName: string, recorded: number, wanted: number) =>
-  new ConfigurationError(
-    "table.invalid",
-    `table ${tableName} is laid out with shards: ${recorded}, not ${wanted}; give the store ` +
-      "the table's count (changing it is a migration: docs/scale.md)",
-  );
 
 /**
  * Makes the table record `shards` (a marker item) unless it is 1; returns whether it wrote
