@@ -26,6 +26,7 @@ import {
   getCorrelationHolderInput,
   getLegacyInput,
   getSagaVersionInput,
+  isLegacyItem,
   legacyScanInput,
   planMigration,
   prepareMigration,
@@ -191,17 +192,11 @@ const identify = (item: RawItem): { sagaName: string; sagaId: string } => {
   return { sagaName: text("sagaName", text("PK", "?")), sagaId: text("sagaId", text("SK", "?")) };
 };
 
-/** What the store's check of a name's 0.2.x partition finds: a usable name's own saga. */
+/** Whether the store's check of a name's 0.2.x partition finds it: a 0.2.x saga of a usable name. */
 const blocksItsName = (item: RawItem): boolean => {
-  const sagaName = attribute(item as Record<string, unknown>, "sagaName");
-  if (
-    typeof sagaName !== "string" ||
-    attribute(item as Record<string, unknown>, "PK") !== sagaName
-  ) {
-    return false;
-  }
+  if (!isLegacyItem(item)) return false;
   try {
-    assertKeyParts({ sagaName }, { sagaName });
+    assertKeyParts({ sagaName: item.sagaName }, { sagaName: String(item.sagaName) });
     return true;
   } catch {
     return false; // a name the store refuses is never looked up
