@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { deleteTable } from "../../src";
-import { run } from "../../src/cli/program";
+import { runCli } from "../support/cli";
 import { localClient, localEndpoint } from "../support/local-table";
 
 const USER = "alice-user";
@@ -14,15 +14,7 @@ const PASSWORD = "s3cret-pw";
 const withCredentials = (url: string): string => url.replace("://", `://${USER}:${PASSWORD}@`);
 
 /** Runs the tool in-process with captured output. */
-const cli = async (args: readonly string[]) => {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(["node", "saga-store-dynamodb", "--region", "local", ...args], {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-  });
-  return { code, stdout, stderr };
-};
+const cli = (args: readonly string[]) => runCli(["--region", "local", ...args]);
 
 /** Neither output names the user or the password. */
 const expectNoCredentials = (out: { stdout: string; stderr: string }): void => {

@@ -13,7 +13,8 @@ import {
   type DynamoDBSagaStoreFunctions,
   type TableSchema,
 } from "../../src";
-import { buildProgram, run } from "../../src/cli/program";
+import { buildProgram } from "../../src/cli/program";
+import { runCli } from "../support/cli";
 import type { CliIO } from "../../src/cli/io";
 import { createLocalTable, localEndpoint, type LocalTable } from "../support/local-table";
 import { nextVersion, orderState, startMetadata, type OrderState } from "../support/states";
@@ -21,27 +22,9 @@ import { nextVersion, orderState, startMetadata, type OrderState } from "../supp
 const ROOT = join(__dirname, "..", "..");
 const BIN = join(ROOT, "dist", "cjs", "cli", "main.js");
 
-/** What one run of the tool did. */
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs the tool with captured output, against DynamoDB Local unless `--endpoint` is given. */
-const cli = async (args: readonly string[], extra: Partial<CliIO> = {}): Promise<Outcome> => {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(
-    ["node", "saga-store-dynamodb", "--endpoint", localEndpoint(), "--region", "local", ...args],
-    {
-      stdout: (text) => void (stdout += text),
-      stderr: (text) => void (stderr += text),
-      ...extra,
-    },
-  );
-  return { code, stdout, stderr };
-};
+const cli = (args: readonly string[], extra: Partial<CliIO> = {}) =>
+  runCli(["--endpoint", localEndpoint(), "--region", "local", ...args], extra);
 
 const STACK_LINE = /^\s+at /m;
 const savedEnv = { ...process.env };

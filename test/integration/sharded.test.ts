@@ -15,7 +15,7 @@ import {
   waitForTable,
   type Send,
 } from "../../src";
-import { run } from "../../src/cli/program";
+import { runCli } from "../support/cli";
 import { buildWorkload } from "../../workload/deliveries";
 import { runMessageLoop } from "../../workload/message-loop";
 import { orderSaga, SAGA_NAME, type OrderState } from "../../workload/order-saga";
@@ -79,17 +79,11 @@ it("a store with another shard count refuses the table at its first miss, before
 
 /** Runs the command-line tool in-process on DynamoDB Local. */
 const cli = async (args: readonly string[]) => {
-  let stdout = "";
-  let stderr = "";
   const saved = { ...process.env };
   // DynamoDB Local checks no credentials, but the SDK needs some to sign requests.
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" });
   try {
-    const code = await run(
-      ["node", "saga-store-dynamodb", "--endpoint", localEndpoint(), "--region", "local", ...args],
-      { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) },
-    );
-    return { code, stdout, stderr };
+    return await runCli(["--endpoint", localEndpoint(), "--region", "local", ...args]);
   } finally {
     process.env = saved;
   }

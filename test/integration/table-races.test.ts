@@ -20,7 +20,7 @@ import {
   type TableChange,
   type TableClient,
 } from "../../src";
-import { run } from "../../src/cli/program";
+import { runCli } from "../support/cli";
 import { ownTables } from "../support/local-table";
 import { recordingTableClient } from "../support/table-client";
 
@@ -270,15 +270,8 @@ describe("index key attributes of the wrong type", () => {
   };
 
   /** Runs the command line in-process on DynamoDB Local. */
-  const cli = async (args: readonly string[]) => {
-    let stdout = "";
-    let stderr = "";
-    const code = await run(
-      ["node", "saga-store-dynamodb", "--endpoint", process.env.DYNAMODB_ENDPOINT!, ...args],
-      { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) },
-    );
-    return { code, stdout, stderr };
-  };
+  const cli = (args: readonly string[]) =>
+    runCli(["--endpoint", process.env.DYNAMODB_ENDPOINT!, ...args]);
 
   it.each(["GSI1SK", "GSI2PK"])(
     "%s declared N: ensureTable and `table ensure` refuse the table, `table describe` says not ready",
